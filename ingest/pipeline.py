@@ -1,0 +1,309 @@
+"""The ingest pipeline: records/documents → manifest → debate markdown → chunks → Chroma.
+
+Each stage is idempotent: speeches whose content hash is unchanged are skipped, a debate is
+re-rendered only when one of its speeches changed, only chunks with new ids are embedded,
+and chunks that disappeared are deleted.  State is committed debate batch by debate batch,
+so a killed run resumes without duplicates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .documents import DOCUMENT_SUFFIXES, document_records
+from .embedder import Embedder, passage_text
+from .errors import InputError
+from .markdown import render_debate, write_atomic
+from .records import RECORD_SUFFIXES, RecordReader, Reject, to_speech
+from .schema import Chunk, Speech, chunk_metadata
+from .settings import Settings
+from .state import Manifest
+from .chunking import SpeechChunker
+
+__all__ = ["IngestReport", "Ingestor", "expand_paths", "ingest_paths"]
+
+SUPPORTED = RECORD_SUFFIXES | DOCUMENT_SUFFIXES
+
+
+@dataclass
+class IngestReport:
+    records_read: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    speeches: Counter[str] = field(default_factory=Counter)  # new / changed / unchanged
+    debates_indexed: int = 0
+    chunks_new: int = 0
+    chunks_unchanged: int = 0
+    chunks_removed: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+    rejects_path: str = ""
+
+    @property
+    def chunks_per_second(self) -> float:
+        return self.chunks_new / self.seconds if self.seconds else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "records_read": self.records_read, "rejected": dict(self.rejected),
+            "rejected_total": sum(self.rejected.values()), "speeches": dict(self.speeches),
+            "debates_indexed": self.debates_indexed, "chunks_new": self.chunks_new,
+            "chunks_unchanged": self.chunks_unchanged, "chunks_removed": self.chunks_removed,
+            "seconds": round(self.seconds, 3), "embed_seconds": round(self.embed_seconds, 3),
+            "chunks_per_second": round(self.chunks_per_second, 2),
+            "rejects_path": self.rejects_path,
+        }
+
+    def summary_lines(self) -> list[str]:
+        rejected = ", ".join(f"{n} {reason}" for reason, n in self.rejected.most_common())
+        sp = self.speeches
+        return [
+            f"records read: {self.records_read}; rejected: {sum(self.rejected.values())}"
+            + (f" ({rejected}) → {self.rejects_path}" if rejected else ""),
+            f"speeches: {sp['new']} new, {sp['changed']} changed, {sp['unchanged']} unchanged;"
+            f" debates re-indexed: {self.debates_indexed}",
+            f"chunks: {self.chunks_new} new, {self.chunks_unchanged} unchanged,"
+            f" {self.chunks_removed} removed",
+            f"time: {self.seconds:.2f} s ({self.chunks_per_second:.1f} chunks/s,"
+            f" embedding {self.embed_seconds:.2f} s)",
+        ]
+
+
+def expand_paths(paths: Sequence[Path]) -> list[Path]:
+    """Files to ingest: given files, and supported files found under given folders."""
+    files: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path}: no such file or directory")
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*")
+                           if p.is_file() and p.suffix.lower() in SUPPORTED
+                           and not p.name.startswith("."))
+            if not found:
+                raise InputError(f"{path}: no supported files in this folder "
+                                 f"({', '.join(sorted(SUPPORTED))})")
+            files.extend(found)
+        elif path.suffix.lower() not in SUPPORTED:
+            raise InputError(f"{path}: unsupported file type {path.suffix or '(none)'!r}; "
+                             f"supported: {', '.join(sorted(SUPPORTED))}")
+        else:
+            files.append(path)
+    return files
+
+
+class Ingestor:
+    """Runs one ingest into one collection.  The Chroma client and embedder are passed in."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, client: Any,
+                 collection: str | None = None, flush_chunks: int = 512) -> None:
+        from .store import open_collection
+
+        self.settings = settings
+        self.name = collection or settings.collection
+        self.embedder = embedder
+        self.collection = open_collection(client, self.name)
+        self.manifest = Manifest(settings.state_path(self.name))
+        self.markdown_dir = settings.markdown_dir(self.name)
+        self.flush_chunks = flush_chunks
+        self._chunker: SpeechChunker | None = None
+
+    def close(self) -> None:
+        self.manifest.close()
+
+    @property
+    def chunker(self) -> SpeechChunker:
+        if self._chunker is None:
+            self._chunker = SpeechChunker(self.embedder.tokenizer, self.settings.chunk_tokens,
+                                          self.settings.chunk_overlap)
+        return self._chunker
+
+    # -- stage 1: read and stage speeches ----------------------------------------------------
+    def _speeches(self, files: Sequence[Path], report: IngestReport,
+                  default_date: dt.date | None, column_map: dict[str, str] | None
+                  ) -> Iterator[Speech | Reject]:
+        reader = RecordReader(self.settings.max_speech_chars, column_map)
+        for path in files:
+            if path.suffix.lower() in RECORD_SUFFIXES:
+                yield from reader.read(path)
+                continue
+            for position, record in enumerate(document_records(path, default_date), start=1):
+                try:
+                    yield to_speech(record, self.settings.max_speech_chars)
+                except ValueError as exc:
+                    yield Reject(str(path), position, str(exc), record.get("id"))
+
+    def stage(self, files: Sequence[Path], report: IngestReport, limit: int | None = None,
+              default_date: dt.date | None = None, column_map: dict[str, str] | None = None,
+              progress: Callable[[Iterable[Any]], Iterable[Any]] = iter) -> None:
+        seen: dict[str, str] = {}
+        seq = self.manifest.next_seq()
+        rejects_path = self.settings.rejects_path(self.name)
+        rejects_path.parent.mkdir(parents=True, exist_ok=True)
+        report.rejects_path = str(rejects_path)
+        with rejects_path.open("w", encoding="utf-8") as rejects:
+            for item in progress(self._speeches(files, report, default_date, column_map)):
+                if limit is not None and report.records_read >= limit:
+                    break
+                report.records_read += 1
+                if isinstance(item, Speech):
+                    key = item.content_key()
+                    previous = seen.get(item.speech_id)
+                    if previous is not None:
+                        reason = "duplicate" if previous == key else "duplicate_id"
+                        item = Reject("", report.records_read, reason, item.speech_id)
+                    else:
+                        seen[item.speech_id] = key
+                        report.speeches[self.manifest.stage(item, seq)] += 1
+                        seq += 1
+                        if seq % 1000 == 0:
+                            self.manifest.commit()
+                        continue
+                report.rejected[item.reason] += 1
+                rejects.write(item.to_json() + "\n")
+        self.manifest.commit()
+
+    # -- stage 2: render, chunk, embed, write ------------------------------------------------
+    def _debate_chunks(self, debate_id: str) -> tuple[list[Chunk], dict[str, tuple[str, int]]]:
+        rows = self.manifest.debate_speeches(debate_id)
+        rendered = render_debate([speech for speech, _, _ in rows])
+        write_atomic(self.markdown_dir / f"{debate_id}.md", rendered.markdown)
+        chunks: list[Chunk] = []
+        spans: dict[str, tuple[str, int]] = {}
+        for speech, chunked_key, old_start in rows:
+            start = rendered.spans[speech.speech_id][0]
+            key = speech.content_key()
+            stored = self.manifest.speech_chunks(speech.speech_id) if chunked_key == key else []
+            if stored and old_start is not None:
+                shift = start - old_start
+                chunks.extend(
+                    Chunk(cid, speech.speech_id, speech.debate_id, speech.debate_title,
+                          speech.date, speech.year, speech.speaker, speech.party, speech.role,
+                          speech.language, index, s + shift, e + shift, text)
+                    for cid, index, s, e, text in stored)
+            else:
+                chunks.extend(self.chunker.split(speech, start))
+            spans[speech.speech_id] = (key, start)
+        return chunks, spans
+
+    def index(self, report: IngestReport,
+              progress: Callable[..., Any] | None = None) -> None:
+        self._reconcile()
+        dirty = self.manifest.dirty_debates()
+        bar = progress(total=len(dirty)) if progress else None
+        pending: list[tuple[str, list[Chunk], dict[str, tuple[str, int]], set[str]]] = []
+        pending_new = 0
+        for debate_id, attempted in dirty:
+            chunks, spans = self._debate_chunks(debate_id)
+            old = self.manifest.debate_chunks(debate_id)
+            if attempted:  # a killed run may have written chunks the manifest never saw
+                old.update({cid: (-1, -1) for cid in self._chroma_ids(debate_id)})
+            new_ids = {c.chunk_id for c in chunks}
+            stale = set(old) - new_ids
+            pending.append((debate_id, chunks, spans, stale))
+            pending_new += sum(1 for c in chunks if c.chunk_id not in old)
+            if pending_new >= self.flush_chunks:
+                self._flush(pending, report)
+                pending, pending_new = [], 0
+            if bar is not None:
+                bar.update(1)
+        if pending:
+            self._flush(pending, report)
+        if bar is not None:
+            bar.close()
+        if report.debates_indexed or self.manifest.get_meta("index_version") is None:
+            self.manifest.set_meta("index_version", f"{time.time_ns():x}")
+
+    def _chroma_ids(self, debate_id: str) -> list[str]:
+        return list(self.collection.get(where={"debate_id": debate_id}, include=[])["ids"])
+
+    def _reconcile(self) -> None:
+        """If Chroma and the manifest disagree (a killed run, an index deleted by hand), keep
+        only the manifest chunks Chroma really has and re-check every debate."""
+        if self.collection.count() == self.manifest.chunk_count():
+            return
+        present: set[str] = set()
+        offset, page = 0, 5000
+        while True:
+            ids = self.collection.get(include=[], limit=page, offset=offset)["ids"]
+            present.update(ids)
+            if len(ids) < page:
+                break
+            offset += page
+        self.manifest.keep_only_chunks(present)
+        self.manifest.mark_all_dirty()
+
+    def _flush(self, pending: list[tuple[str, list[Chunk], dict[str, tuple[str, int]], set[str]]],
+               report: IngestReport) -> None:
+        self.manifest.mark_attempted(d for d, _, _, _ in pending)
+        to_embed: list[Chunk] = []
+        to_update: list[Chunk] = []
+        stale: list[str] = []
+        for debate_id, chunks, _, debate_stale in pending:
+            old = self.manifest.debate_chunks(debate_id)
+            for chunk in chunks:
+                if chunk.chunk_id not in old:
+                    to_embed.append(chunk)
+                elif old[chunk.chunk_id] != (chunk.char_start, chunk.char_end):
+                    to_update.append(chunk)
+            stale.extend(debate_stale)
+        report.chunks_unchanged += sum(len(c) for _, c, _, _ in pending) - len(to_embed)
+        if to_embed:
+            started = time.perf_counter()
+            vectors = self.embedder.encode([passage_text(c) for c in to_embed])
+            report.embed_seconds += time.perf_counter() - started
+            self._write(self.collection.upsert, to_embed, vectors)
+        if to_update:
+            self._write(self.collection.update, to_update, None)
+        if stale:
+            self.collection.delete(ids=stale)
+        for debate_id, chunks, spans, _ in pending:
+            self.manifest.finish_debate(debate_id, chunks, spans)
+        self.manifest.commit()
+        report.chunks_new += len(to_embed)
+        report.chunks_removed += len(stale)
+        report.debates_indexed += len(pending)
+
+    def _write(self, method: Callable[..., Any], chunks: list[Chunk], vectors: Any) -> None:
+        step = 4000  # below Chroma's max batch size
+        for i in range(0, len(chunks), step):
+            part = chunks[i: i + step]
+            kwargs: dict[str, Any] = {
+                "ids": [c.chunk_id for c in part],
+                "metadatas": [chunk_metadata(c) for c in part],
+                "documents": [c.text for c in part],
+            }
+            if vectors is not None:
+                kwargs["embeddings"] = vectors[i: i + step]
+            method(**kwargs)
+
+
+def ingest_paths(settings: Settings, paths: Sequence[Path], embedder: Embedder, client: Any,
+                 collection: str | None = None, limit: int | None = None,
+                 default_date: dt.date | None = None, column_map: dict[str, str] | None = None,
+                 show_progress: bool = False) -> IngestReport:
+    """Ingest files and folders into one collection; return what was done."""
+    files = expand_paths(paths)
+    report = IngestReport()
+    started = time.perf_counter()
+    ingestor = Ingestor(settings, embedder, client, collection)
+    try:
+        record_bar: Callable[[Iterable[Any]], Iterable[Any]] = iter
+        debate_bar: Callable[..., Any] | None = None
+        if show_progress:
+            from functools import partial
+
+            from tqdm import tqdm
+
+            record_bar = partial(tqdm, desc="reading", unit=" rec", leave=False)
+            debate_bar = partial(tqdm, desc="indexing", unit=" debates", leave=False)
+        ingestor.stage(files, report, limit, default_date, column_map, record_bar)
+        ingestor.index(report, debate_bar)
+    finally:
+        ingestor.close()
+        report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,86 @@
+"""Configuration, read once at the edge (CLI or Streamlit) and passed down.
+
+Every setting can come from the environment (prefix ``HEMICYCLE_``) or a ``.env`` file.
+All state lives under ``home`` (``HEMICYCLE_HOME``, default ``./data``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "DEFAULT_EMBEDDING_MODEL"]
+
+DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Hemicycle settings; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HEMICYCLE_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    home: Path = Path("data")
+    collection: str = "debates"
+
+    # Embedding and chunking
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    embedding_device: str = "cpu"
+    embedding_batch_size: int = Field(32, ge=1)
+    chunk_tokens: int = Field(224, ge=32, description="word pieces per chunk, header excluded")
+    chunk_overlap: int = Field(32, ge=0)
+    max_speech_chars: int = Field(100_000, ge=1_000)
+
+    # Chroma server (unset host = embedded PersistentClient under home)
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    chroma_ssl: bool = False
+
+    # LLM providers
+    groq_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("GROQ_API_KEY", "HEMICYCLE_GROQ_API_KEY")
+    )
+    groq_base_url: str | None = None
+    groq_model: str = "llama-3.3-70b-versatile"
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("HEMICYCLE_OPENAI_API_KEY", "OPENROUTER_API_KEY")
+    )
+    llm_timeout_s: float = Field(60.0, gt=0)
+    llm_max_retries: int = Field(4, ge=0)
+    generator: str = "extractive"
+
+    # Retrieval
+    retriever: str = "hybrid"
+    top_k: int = Field(8, ge=1)
+    refusal_threshold: float = 0.30
+
+    def collection_dir(self, collection: str | None = None) -> Path:
+        """Per-collection state: manifest, debate markdown, BM25 index."""
+        return self.home / "collections" / (collection or self.collection)
+
+    def state_path(self, collection: str | None = None) -> Path:
+        return self.collection_dir(collection) / "state.sqlite"
+
+    def markdown_dir(self, collection: str | None = None) -> Path:
+        return self.collection_dir(collection) / "markdown"
+
+    def bm25_dir(self, collection: str | None = None) -> Path:
+        return self.collection_dir(collection) / "bm25"
+
+    def rejects_path(self, collection: str | None = None) -> Path:
+        return self.collection_dir(collection) / "rejects.jsonl"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"

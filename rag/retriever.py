@@ -1,0 +1,128 @@
+"""Dense, BM25 and hybrid retrieval over a ``CorpusIndex``, with metadata filters.
+
+Hybrid fuses the dense and BM25 rankings with reciprocal-rank fusion (k=60).  The top-k is
+diversified by collapsing per speech: one speech contributes its best chunk, so five hits
+are five speeches.  ``HemicycleRetriever`` exposes the same thing as a LangChain retriever.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from ingest.embedder import Embedder
+from ingest.errors import InputError
+
+from .filters import SearchFilters
+from .index import ChunkRecord, CorpusIndex
+
+__all__ = ["Hit", "Retriever", "HemicycleRetriever", "MODES", "RRF_K"]
+
+Mode = Literal["dense", "bm25", "hybrid"]
+MODES: tuple[str, ...] = ("dense", "bm25", "hybrid")
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Hit:
+    record: ChunkRecord
+    score: float  # the ranking score of the mode (cosine, BM25 or RRF)
+    dense_score: float  # cosine similarity to the query, whatever the mode
+    bm25_score: float
+    rank: int
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self.record)
+        data.update(score=round(self.score, 6), dense_score=round(self.dense_score, 6),
+                    bm25_score=round(self.bm25_score, 6), rank=self.rank)
+        return data
+
+
+class Retriever:
+    """Ranks chunks for a query; the embedder and the index are passed in."""
+
+    def __init__(self, index: CorpusIndex, embedder: Embedder, depth: int = 100) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.depth = depth  # candidates taken from each side before fusion
+
+    def search(self, query: str, k: int = 10, mode: str = "hybrid",
+               filters: SearchFilters | None = None, per_speech: int = 1) -> list[Hit]:
+        import numpy as np
+
+        if mode not in MODES:
+            raise InputError(f"unknown retriever {mode!r}; choose one of {', '.join(MODES)}")
+        if not query.strip():
+            raise InputError("the query is empty")
+        if len(self.index) == 0:
+            return []
+        mask = self.index.mask(filters)
+        dense = self.index.dense_scores(self.embedder.encode_query(query))
+        lexical = self.index.bm25_scores(query) if mode != "dense" else None
+        allowed = mask if mask is not None else np.ones(len(dense), dtype=bool)
+        if not allowed.any():
+            return []
+        if mode == "dense":
+            ranking = _top(np.where(allowed, dense, -np.inf), self.depth * 2)
+            scores = {i: float(dense[i]) for i in ranking}
+        elif mode == "bm25":
+            masked = np.where(allowed & (lexical > 0), lexical, -np.inf)
+            ranking = _top(masked, self.depth * 2)
+            scores = {i: float(lexical[i]) for i in ranking}
+        else:
+            dense_rank = _top(np.where(allowed, dense, -np.inf), self.depth)
+            lex_rank = _top(np.where(allowed & (lexical > 0), lexical, -np.inf), self.depth)
+            fused: dict[int, float] = {}
+            for ranked in (dense_rank, lex_rank):
+                for position, i in enumerate(ranked):
+                    fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + position + 1)
+            ranking = sorted(fused, key=lambda i: (-fused[i], -dense[i]))
+            scores = fused
+        hits: list[Hit] = []
+        per: dict[str, int] = {}
+        for i in ranking:
+            record = self.index.records[i]
+            if per.get(record.speech_id, 0) >= per_speech:
+                continue
+            per[record.speech_id] = per.get(record.speech_id, 0) + 1
+            bm25 = float(lexical[i]) if lexical is not None else 0.0
+            hits.append(Hit(record, scores[i], float(dense[i]), bm25, len(hits) + 1))
+            if len(hits) >= k:
+                break
+        return hits
+
+
+def _top(values: Any, n: int) -> list[int]:
+    """Indices of the n largest finite values, best first."""
+    import numpy as np
+
+    n = min(n, len(values))
+    candidates = np.argpartition(-values, n - 1)[:n] if n < len(values) else np.arange(len(values))
+    candidates = candidates[np.isfinite(values[candidates])]
+    return [int(i) for i in candidates[np.argsort(-values[candidates], kind="stable")]]
+
+
+class HemicycleRetriever(BaseRetriever):
+    """LangChain retriever over the debates: ``invoke(query)`` returns cited Documents."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    retriever: Retriever
+    k: int = 8
+    mode: str = "hybrid"
+    filters: SearchFilters | None = None
+
+    def _get_relevant_documents(self, query: str, *,
+                                run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        hits = self.retriever.search(query, k=self.k, mode=self.mode, filters=self.filters)
+        docs = []
+        for hit in hits:
+            meta = hit.to_dict()
+            text = meta.pop("text")
+            docs.append(Document(page_content=text, metadata=meta, id=hit.record.chunk_id))
+        return docs

@@ -1,0 +1,3 @@
+"""User interfaces: the ``hemicycle`` CLI and the Streamlit app."""
+
+__all__ = ["cli", "services"]

@@ -1,0 +1,176 @@
+"""The ``hemicycle`` command: thin wrappers over ingest/, rag/ and eval/."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import textwrap
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ingest.errors import HemicycleError, InputError
+
+from .services import Services, load_settings
+
+app = typer.Typer(help="Hemicycle: ask the European Parliament's debates, with citations.",
+                  no_args_is_help=True, pretty_exceptions_enable=False,
+                  context_settings={"help_option_names": ["-h", "--help"]})
+bench_app = typer.Typer(help="Benchmarks that print measured figures.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+CollectionOpt = Annotated[str | None, typer.Option(help="Collection name (default: "
+                                                   "HEMICYCLE_COLLECTION or 'debates').")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+PartyOpt = Annotated[list[str] | None, typer.Option(
+    "--party", help="Political group, repeatable (EPP, S&D, Renew, Greens/EFA, ECR, ID, PfE, "
+    "ESN, The Left, NI; CRE labels such as PPE or Verts/ALE work too).")]
+SpeakerOpt = Annotated[list[str] | None, typer.Option(
+    "--speaker", help="Speaker name or part of it, repeatable.")]
+DateFromOpt = Annotated[str | None, typer.Option("--date-from", help="YYYY-MM-DD, inclusive.")]
+DateToOpt = Annotated[str | None, typer.Option("--date-to", help="YYYY-MM-DD, inclusive.")]
+DebateOpt = Annotated[list[str] | None, typer.Option(
+    "--debate", help="Debate id or part of its title, repeatable.")]
+
+
+def _services() -> Services:
+    return Services(load_settings())
+
+
+def _emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders: .jsonl .csv .parquet "
+                                                "records, or .pdf .docx .html .txt .md reports.")],
+    collection: CollectionOpt = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Read at most N records.")] = None,
+    date: Annotated[str | None, typer.Option(
+        help="Sitting date for documents that print none (YYYY-MM-DD).")] = None,
+    map_: Annotated[list[str] | None, typer.Option(
+        "--map", help="Column mapping for other layouts, FIELD=COLUMN, repeatable "
+        "(e.g. --map text=Body --map speaker_name=Speaker).")] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest debates into the index (idempotent: re-running adds nothing)."""
+    from ingest.pipeline import ingest_paths
+    from rag.filters import parse_date
+
+    column_map = {}
+    for item in map_ or []:
+        field, sep, column = item.partition("=")
+        if not sep or not field or not column:
+            raise InputError(f"--map expects FIELD=COLUMN, got {item!r}")
+        column_map[field.strip()] = column.strip()
+    services = _services()
+    report = ingest_paths(services.settings, paths, services.embedder, services.client,
+                          collection, limit, parse_date(date, "--date"), column_map,
+                          show_progress=progress and not as_json)
+    if as_json:
+        _emit_json(report.to_dict())
+    else:
+        for line in report.summary_lines():
+            typer.echo(line)
+
+
+@app.command()
+def stats(collection: CollectionOpt = None, as_json: JsonOpt = False) -> None:
+    """Speeches, debates and chunks in the index, by political group and by year."""
+    from ingest.state import Manifest
+
+    settings = load_settings()
+    manifest = Manifest(settings.state_path(collection))
+    try:
+        data = manifest.stats()
+    finally:
+        manifest.close()
+    if as_json:
+        _emit_json(data)
+        return
+    typer.echo(f"speeches: {data['speeches']}  debates: {data['debates']}  "
+               f"chunks: {data['chunks']}")
+    typer.echo("by group: " + ", ".join(f"{k} {v}" for k, v in data["by_party"].items()))
+    typer.echo("by year:  " + ", ".join(f"{k} {v}" for k, v in data["by_year"].items()))
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("--k", "-k", min=1, help="Number of results.")] = 10,
+    party: PartyOpt = None, speaker: SpeakerOpt = None, date_from: DateFromOpt = None,
+    date_to: DateToOpt = None, debate: DebateOpt = None,
+    retriever: Annotated[str, typer.Option(help="dense, bm25 or hybrid.")] = "hybrid",
+    collection: CollectionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Search passages (one per speech), with metadata filters."""
+    from rag.filters import SearchFilters
+
+    filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [])
+    hits = _services().retriever(collection).search(query, k=k, mode=retriever, filters=filters)
+    if as_json:
+        _emit_json([hit.to_dict() for hit in hits])
+        return
+    if not hits:
+        typer.echo(f"no passages found ({filters.describe()})")
+    for hit in hits:
+        r = hit.record
+        who = r.speaker + (f" ({r.party})" if r.party else "") + (f", {r.role}" if r.role and
+                                                                   r.role != "MEP" else "")
+        typer.echo(f"[{hit.rank}] {hit.score:.4f}  {who} — {r.date} — {r.debate_title}")
+        typer.echo(textwrap.indent(textwrap.fill(r.text, 100), "    "))
+        typer.echo("")
+
+
+@app.command()
+def ui(port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+       headless: Annotated[bool, typer.Option(help="Do not open a browser.")] = True) -> None:
+    """Start the Streamlit app."""
+    import subprocess
+
+    app_path = Path(__file__).with_name("app.py")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port),
+           "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false"]
+    raise typer.Exit(subprocess.call(cmd))
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    path: Annotated[Path | None, typer.Argument(help="Records to ingest (default: the real "
+                                                "corpus in ../shared/corpora when present).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Use the first N records.")] = None,
+    repeat: Annotated[int, typer.Option(min=1, help="Repeat the input N times with new ids "
+                                        "(to reach a larger corpus).")] = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest throughput vs the raw encoder, re-ingest speed-up and peak RSS, in one run."""
+    from eval.bench_ingest import run_ingest_benchmark
+
+    result = run_ingest_benchmark(load_settings(), path, limit=limit, repeat=repeat)
+    if as_json:
+        _emit_json(result)
+    else:
+        for key, value in result.items():
+            typer.echo(f"{key:32s} {value}")
+
+
+def main() -> None:
+    """Entry point: user mistakes become one line on stderr and a non-zero exit."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        app()
+    except HemicycleError as exc:
+        typer.echo(f"hemicycle: error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo("hemicycle: interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

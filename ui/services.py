@@ -1,0 +1,75 @@
+"""The objects the CLI and the Streamlit app share: settings, embedder, client, index.
+
+Built lazily and once per process; the UI caches them with ``st.cache_resource``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingest.embedder import Embedder
+from ingest.errors import ConfigError
+from ingest.settings import Settings
+
+__all__ = ["Services", "load_settings"]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and .env, with explicit overrides; one-line errors."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(f"invalid setting {where}: {first['msg']}") from None
+
+
+@dataclass
+class Services:
+    settings: Settings
+    _embedder: Embedder | None = field(default=None, repr=False)
+    _client: Any = field(default=None, repr=False)
+    _indexes: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            s = self.settings
+            self._embedder = Embedder(s.embedding_model, s.embedding_device,
+                                      s.embedding_batch_size)
+        return self._embedder
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from ingest.store import open_client
+
+            self._client = open_client(self.settings)
+        return self._client
+
+    def index(self, collection: str | None = None, refresh: bool = True) -> Any:
+        """The collection's in-memory mirror, reloaded when an ingest changed it."""
+        from ingest.state import Manifest
+        from rag.index import CorpusIndex
+
+        name = collection or self.settings.collection
+        cached = self._indexes.get(name)
+        if cached is not None and refresh:
+            manifest = Manifest(self.settings.state_path(name))
+            try:
+                current = manifest.get_meta("index_version") or "empty"
+            finally:
+                manifest.close()
+            if current != cached.version:
+                cached = None
+        if cached is None:
+            cached = self._indexes[name] = CorpusIndex.load(self.settings, self.client, name)
+        return cached
+
+    def retriever(self, collection: str | None = None) -> Any:
+        from rag.retriever import Retriever
+
+        return Retriever(self.index(collection), self.embedder)
