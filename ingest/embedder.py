@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,18 @@ def _quiet_transformers() -> None:
     hf_logging.disable_progress_bar()
 
 
+@lru_cache(maxsize=4)
+def _load_model(path: str, device: str) -> Any:
+    """One SentenceTransformer per (path, device) per process, however many Embedders."""
+    try:
+        _quiet_transformers()
+        from sentence_transformers import SentenceTransformer
+
+        return SentenceTransformer(path, device=device)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot load embedding model {path!r}: {exc}") from None
+
+
 class Embedder:
     """A SentenceTransformer wrapper that loads on first use and returns normalized vectors."""
 
@@ -63,14 +76,7 @@ class Embedder:
     @property
     def model(self) -> Any:
         if self._model is None:
-            path = resolve_model_path(self.model_name)
-            try:
-                _quiet_transformers()
-                from sentence_transformers import SentenceTransformer
-
-                self._model = SentenceTransformer(path, device=self.device)
-            except (OSError, ValueError) as exc:
-                raise ConfigError(f"cannot load embedding model {self.model_name!r}: {exc}") from None
+            self._model = _load_model(resolve_model_path(self.model_name), self.device)
         return self._model
 
     @property

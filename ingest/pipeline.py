@@ -100,7 +100,7 @@ class Ingestor:
     """Runs one ingest into one collection.  The Chroma client and embedder are passed in."""
 
     def __init__(self, settings: Settings, embedder: Embedder, client: Any,
-                 collection: str | None = None, flush_chunks: int = 512) -> None:
+                 collection: str | None = None) -> None:
         from .store import open_collection
 
         self.settings = settings
@@ -109,7 +109,7 @@ class Ingestor:
         self.collection = open_collection(client, self.name)
         self.manifest = Manifest(settings.state_path(self.name))
         self.markdown_dir = settings.markdown_dir(self.name)
-        self.flush_chunks = flush_chunks
+        self.flush_chunks = settings.ingest_flush_chunks
         self._chunker: SpeechChunker | None = None
 
     def close(self) -> None:
@@ -275,10 +275,10 @@ class Ingestor:
             kwargs: dict[str, Any] = {
                 "ids": [c.chunk_id for c in part],
                 "metadatas": [chunk_metadata(c) for c in part],
-                "documents": [c.text for c in part],
             }
-            if vectors is not None:
-                kwargs["embeddings"] = vectors[i: i + step]
+            if vectors is not None:  # never hand Chroma a document without its vector:
+                kwargs["embeddings"] = vectors[i: i + step]  # it would try to embed it itself
+                kwargs["documents"] = [c.text for c in part]
             method(**kwargs)
 
 

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(32, ge=1)
     chunk_tokens: int = Field(224, ge=32, description="word pieces per chunk, header excluded")
     chunk_overlap: int = Field(32, ge=0)
+    ingest_flush_chunks: int = Field(512, ge=1, description="chunks embedded per write batch")
     max_speech_chars: int = Field(100_000, ge=1_000)
 
     # Chroma server (unset host = embedded PersistentClient under home)
@@ -51,6 +52,8 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(60.0, gt=0)
     llm_max_retries: int = Field(4, ge=0)
     generator: str = "extractive"
+    generators: list[str] = Field(default_factory=list,
+                                  description="extra generator specs offered in the UI")
 
     # Retrieval
     retriever: str = "hybrid"

@@ -127,6 +127,40 @@ def search(
 
 
 @app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question.")],
+    generator: Annotated[str | None, typer.Option(
+        help="extractive (default, offline), groq:MODEL or openai:MODEL@BASE_URL.")] = None,
+    k: Annotated[int | None, typer.Option("--k", "-k", min=1,
+                                          help="Passages given to the generator.")] = None,
+    party: PartyOpt = None, speaker: SpeakerOpt = None, date_from: DateFromOpt = None,
+    date_to: DateToOpt = None, debate: DebateOpt = None,
+    retriever: Annotated[str | None, typer.Option(help="dense, bm25 or hybrid.")] = None,
+    collection: CollectionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Answer a question from the debates, citing [n] sources (or say they do not cover it)."""
+    from rag.filters import SearchFilters
+
+    services = _services()
+    filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [])
+    assistant = services.assistant(generator, collection, k=k, mode=retriever)
+    answer = assistant.ask(question, filters=filters)
+    if as_json:
+        _emit_json(answer.to_dict())
+        return
+    typer.echo(answer.answer)
+    if answer.citations:
+        typer.echo("\nSources:")
+    for c in answer.citations:
+        who = c.speaker + (f" ({c.party})" if c.party else "")
+        typer.echo(f"[{c.n}] {who} — {c.date} — {c.debate_title}")
+        typer.echo(textwrap.indent(textwrap.fill(f"“{c.quote}”", 100), "    "))
+    typer.echo(f"\n({answer.generator}, {answer.latency_s:.2f} s"
+               + (f", {answer.invalid_citations_removed} invalid citation(s) removed"
+                  if answer.invalid_citations_removed else "") + ")")
+
+
+@app.command()
 def ui(port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
        headless: Annotated[bool, typer.Option(help="Do not open a browser.")] = True) -> None:
     """Start the Streamlit app."""

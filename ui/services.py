@@ -73,3 +73,14 @@ class Services:
         from rag.retriever import Retriever
 
         return Retriever(self.index(collection), self.embedder)
+
+    def assistant(self, generator: str | None = None, collection: str | None = None,
+                  k: int | None = None, mode: str | None = None) -> Any:
+        from rag.assistant import Assistant
+        from rag.generators import make_generator
+
+        s = self.settings
+        return Assistant(self.retriever(collection),
+                         make_generator(generator or s.generator, s, self.embedder),
+                         k=k or s.top_k, mode=mode or s.retriever,
+                         refusal_threshold=s.refusal_threshold)

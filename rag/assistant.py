@@ -1,0 +1,137 @@
+"""Question → standalone query → filtered hybrid retrieval → generator → checked answer.
+
+Refusal happens in two places: before generation when nothing retrieved is relevant enough
+(best cosine similarity below ``refusal_threshold``, calibrated on the sample corpus, see the
+README), and after generation when the generator says the sources do not answer or gives no
+valid citation.  Either way the reply lists the closest debates and nothing else.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+from .answer import Answer, Citation, Generation, Source, Turn, check_citations
+from .conversation import groups_mentioned
+from .filters import SearchFilters
+from .generators import Generator
+from .retriever import Hit, Retriever
+from .text import best_sentence
+
+__all__ = ["Assistant", "REFUSAL_TEXT"]
+
+REFUSAL_TEXT = ("The debates in this corpus do not address this question"
+                "{filters}. Closest debates: {closest}.")
+
+
+class Assistant:
+    def __init__(self, retriever: Retriever, generator: Generator, k: int = 8,
+                 mode: str = "hybrid", refusal_threshold: float = 0.30) -> None:
+        self.retriever = retriever
+        self.generator = generator
+        self.k = k
+        self.mode = mode
+        self.refusal_threshold = refusal_threshold
+
+    # -- the steps -----------------------------------------------------------------------------
+    def prepare(self, question: str, history: Sequence[Turn] = (),
+                filters: SearchFilters | None = None
+                ) -> tuple[str, SearchFilters, list[Hit], str | None]:
+        """Standalone query, effective filters, hits, and a refusal reason (or None)."""
+        standalone = self.generator.rewrite(question, history) if history else question
+        filters = filters or SearchFilters()
+        if not filters.parties:
+            named = groups_mentioned(question if history else standalone)
+            if named:
+                filters = replace(filters, parties=named)
+        hits = self.retriever.search(standalone, k=self.k, mode=self.mode, filters=filters)
+        if not hits:
+            return standalone, filters, hits, "no passage matches the filters"
+        best = max(hit.dense_score for hit in hits)
+        if best < self.refusal_threshold:
+            return standalone, filters, hits, (
+                f"best similarity {best:.2f} is below the threshold {self.refusal_threshold:.2f}")
+        return standalone, filters, hits, None
+
+    def ask(self, question: str, history: Sequence[Turn] = (),
+            filters: SearchFilters | None = None) -> Answer:
+        result = None
+        for item in self.ask_stream(question, history, filters):
+            if isinstance(item, Answer):
+                result = item
+        assert result is not None
+        return result
+
+    def ask_stream(self, question: str, history: Sequence[Turn] = (),
+                   filters: SearchFilters | None = None) -> Iterator[str | Answer]:
+        """Yield answer text deltas as they come, then the checked ``Answer`` last."""
+        started = time.perf_counter()
+        standalone, filters, hits, refusal = self.prepare(question, history, filters)
+        sources = [Source(i + 1, hit) for i, hit in enumerate(hits)]
+        if refusal is not None:
+            yield self._refuse(question, standalone, filters, hits, refusal, started)
+            return
+        generation: Generation | None = None
+        for item in self.generator.stream(standalone, sources):
+            if isinstance(item, Generation):
+                generation = item
+            else:
+                yield item
+        assert generation is not None
+        text, used, removed = check_citations(generation.text, len(sources))
+        if generation.refused or not used:
+            reason = ("the generator found no answer in the retrieved passages"
+                      if generation.refused else "the generated answer cited no given source")
+            answer = self._refuse(question, standalone, filters, hits, reason, started)
+            answer.invalid_citations_removed = removed
+            yield answer
+            return
+        citations = [Citation.from_source(sources[n - 1], generation.quotes.get(n) or
+                                          best_sentence(sources[n - 1].text,
+                                                        _claim_for(text, n)))
+                     for n in used]
+        yield Answer(
+            question=question, answer=text, refused=False, generator=self.generator.name,
+            latency_s=time.perf_counter() - started, citations=citations,
+            sources=[Citation.from_source(s) for s in sources], standalone_question=standalone,
+            filters=filters.describe(), invalid_citations_removed=removed,
+            prompt_tokens=generation.prompt_tokens,
+            completion_tokens=generation.completion_tokens,
+            retrieval=[_scores(hit) for hit in hits],
+        )
+
+    def _refuse(self, question: str, standalone: str, filters: SearchFilters,
+                hits: list[Hit], reason: str, started: float) -> Answer:
+        if not hits and filters.active:  # still show where the corpus comes closest
+            hits = self.retriever.search(standalone, k=self.k, mode=self.mode)
+        closest: dict[str, dict[str, str]] = {}
+        for hit in hits:
+            r = hit.record
+            closest.setdefault(r.debate_id, {"debate_id": r.debate_id,
+                                             "debate_title": r.debate_title, "date": r.date})
+        listed = list(closest.values())[:3]
+        text = REFUSAL_TEXT.format(
+            filters=f" (with {filters.describe()})" if filters.active else "",
+            closest="; ".join(f"{d['debate_title']} ({d['date']})" for d in listed) or "none")
+        return Answer(
+            question=question, answer=text, refused=True, generator=self.generator.name,
+            latency_s=time.perf_counter() - started, citations=[], sources=[],
+            standalone_question=standalone, filters=filters.describe(), refusal_reason=reason,
+            closest_debates=listed, retrieval=[_scores(hit) for hit in hits],
+        )
+
+
+def _claim_for(text: str, n: int) -> str:
+    """The sentence of the answer that carries ``[n]``."""
+    marker = f"[{n}]"
+    for sentence in text.replace("\n", " ").split(". "):
+        if marker in sentence:
+            return sentence
+    return text
+
+
+def _scores(hit: Hit) -> dict[str, object]:
+    return {"chunk_id": hit.record.chunk_id, "speech_id": hit.record.speech_id,
+            "score": round(hit.score, 6), "dense": round(hit.dense_score, 6),
+            "bm25": round(hit.bm25_score, 6)}
