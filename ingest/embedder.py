@@ -81,21 +81,8 @@ class Embedder:
 
     @property
     def tokenizer(self) -> Any:
-        """The model's tokenizer, loaded alone (cheap) when the model itself is not needed."""
-        if self._tokenizer is None:
-            if self._model is not None:
-                self._tokenizer = self._model.tokenizer
-            else:
-                _quiet_transformers()
-                from transformers import AutoTokenizer
-
-                try:
-                    self._tokenizer = AutoTokenizer.from_pretrained(
-                        resolve_model_path(self.model_name))
-                except (OSError, ValueError) as exc:
-                    raise ConfigError(
-                        f"cannot load tokenizer of {self.model_name!r}: {exc}") from None
-        return self._tokenizer
+        """The model's own tokenizer (chunk lengths are counted in its word pieces)."""
+        return self.model.tokenizer
 
     def encode(self, texts: Sequence[str]) -> Any:
         """Normalized float32 embeddings, shape (len(texts), dim)."""

@@ -30,6 +30,17 @@ __all__ = ["IngestReport", "Ingestor", "expand_paths", "ingest_paths"]
 
 SUPPORTED = RECORD_SUFFIXES | DOCUMENT_SUFFIXES
 
+# (debate_id, chunks, {speech_id: (content key, span start)}, stale chunk ids)
+_Pending = tuple[str, list[Chunk], dict[str, tuple[str, int]], set[str]]
+
+
+@dataclass
+class _Batch:
+    pending: list[_Pending]
+    to_embed: list[Chunk]
+    to_update: list[Chunk]
+    future: Any  # Future[(vectors, seconds)] or None
+
 
 @dataclass
 class IngestReport:
@@ -192,27 +203,36 @@ class Ingestor:
 
     def index(self, report: IngestReport,
               progress: Callable[..., Any] | None = None) -> None:
+        """Index dirty debates in batches; batch i is embedded in a worker thread while
+        batch i+1 is rendered and chunked, then written (Chroma first, manifest last)."""
+        from concurrent.futures import ThreadPoolExecutor
+
         self._reconcile()
         dirty = self.manifest.dirty_debates()
         bar = progress(total=len(dirty)) if progress else None
-        pending: list[tuple[str, list[Chunk], dict[str, tuple[str, int]], set[str]]] = []
+        pending: list[_Pending] = []
         pending_new = 0
-        for debate_id, attempted in dirty:
-            chunks, spans = self._debate_chunks(debate_id)
-            old = self.manifest.debate_chunks(debate_id)
-            if attempted:  # a killed run may have written chunks the manifest never saw
-                old.update({cid: (-1, -1) for cid in self._chroma_ids(debate_id)})
-            new_ids = {c.chunk_id for c in chunks}
-            stale = set(old) - new_ids
-            pending.append((debate_id, chunks, spans, stale))
-            pending_new += sum(1 for c in chunks if c.chunk_id not in old)
-            if pending_new >= self.flush_chunks:
-                self._flush(pending, report)
-                pending, pending_new = [], 0
-            if bar is not None:
-                bar.update(1)
-        if pending:
-            self._flush(pending, report)
+        in_flight: _Batch | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as pool:
+            for debate_id, attempted in dirty:
+                chunks, spans = self._debate_chunks(debate_id)
+                old = self.manifest.debate_chunks(debate_id)
+                if attempted:  # a killed run may have written chunks the manifest never saw
+                    old.update({cid: (-1, -1) for cid in self._chroma_ids(debate_id)})
+                stale = set(old) - {c.chunk_id for c in chunks}
+                pending.append((debate_id, chunks, spans, stale))
+                pending_new += sum(1 for c in chunks if c.chunk_id not in old)
+                if pending_new >= self.flush_chunks:
+                    batch = self._start_batch(pending, pool)
+                    if in_flight is not None:
+                        self._finish_batch(in_flight, report)
+                    in_flight, pending, pending_new = batch, [], 0
+                if bar is not None:
+                    bar.update(1)
+            if in_flight is not None:
+                self._finish_batch(in_flight, report)
+            if pending:
+                self._finish_batch(self._start_batch(pending, pool), report)
         if bar is not None:
             bar.close()
         if report.debates_indexed or self.manifest.get_meta("index_version") is None:
@@ -237,36 +257,45 @@ class Ingestor:
         self.manifest.keep_only_chunks(present)
         self.manifest.mark_all_dirty()
 
-    def _flush(self, pending: list[tuple[str, list[Chunk], dict[str, tuple[str, int]], set[str]]],
-               report: IngestReport) -> None:
+    def _start_batch(self, pending: list[_Pending], pool: Any) -> _Batch:
+        """Decide what the batch needs and start embedding its new chunks in the pool."""
         self.manifest.mark_attempted(d for d, _, _, _ in pending)
         to_embed: list[Chunk] = []
         to_update: list[Chunk] = []
-        stale: list[str] = []
-        for debate_id, chunks, _, debate_stale in pending:
+        for debate_id, chunks, _, _ in pending:
             old = self.manifest.debate_chunks(debate_id)
             for chunk in chunks:
                 if chunk.chunk_id not in old:
                     to_embed.append(chunk)
                 elif old[chunk.chunk_id] != (chunk.char_start, chunk.char_end):
                     to_update.append(chunk)
-            stale.extend(debate_stale)
-        report.chunks_unchanged += sum(len(c) for _, c, _, _ in pending) - len(to_embed)
-        if to_embed:
-            started = time.perf_counter()
-            vectors = self.embedder.encode([passage_text(c) for c in to_embed])
-            report.embed_seconds += time.perf_counter() - started
-            self._write(self.collection.upsert, to_embed, vectors)
-        if to_update:
-            self._write(self.collection.update, to_update, None)
+        future = pool.submit(self._timed_encode, [passage_text(c) for c in to_embed]) \
+            if to_embed else None
+        return _Batch(pending, to_embed, to_update, future)
+
+    def _timed_encode(self, texts: list[str]) -> tuple[Any, float]:
+        started = time.perf_counter()
+        return self.embedder.encode(texts), time.perf_counter() - started
+
+    def _finish_batch(self, batch: _Batch, report: IngestReport) -> None:
+        """Write a batch: vectors and metadata to Chroma, then the manifest (one commit)."""
+        if batch.future is not None:
+            vectors, seconds = batch.future.result()
+            report.embed_seconds += seconds
+            self._write(self.collection.upsert, batch.to_embed, vectors)
+        if batch.to_update:
+            self._write(self.collection.update, batch.to_update, None)
+        stale = [cid for _, _, _, debate_stale in batch.pending for cid in debate_stale]
         if stale:
             self.collection.delete(ids=stale)
-        for debate_id, chunks, spans, _ in pending:
+        for debate_id, chunks, spans, _ in batch.pending:
             self.manifest.finish_debate(debate_id, chunks, spans)
         self.manifest.commit()
-        report.chunks_new += len(to_embed)
+        total = sum(len(chunks) for _, chunks, _, _ in batch.pending)
+        report.chunks_unchanged += total - len(batch.to_embed)
+        report.chunks_new += len(batch.to_embed)
         report.chunks_removed += len(stale)
-        report.debates_indexed += len(pending)
+        report.debates_indexed += len(batch.pending)
 
     def _write(self, method: Callable[..., Any], chunks: list[Chunk], vectors: Any) -> None:
         step = 4000  # below Chroma's max batch size
