@@ -33,11 +33,12 @@ class ExtractiveGenerator:
     name = "extractive"
 
     def __init__(self, embedder: Embedder, max_sentences: int = 6, per_source: int = 2,
-                 min_score: float = 0.30) -> None:
+                 min_score: float = 0.20, relative: float = 0.5) -> None:
         self.embedder = embedder
         self.max_sentences = max_sentences
         self.per_source = per_source
-        self.min_score = min_score
+        self.min_score = min_score  # absolute floor of cosine similarity
+        self.relative = relative  # and at least this fraction of the best sentence's score
 
     def _candidates(self, question: str, sources: Sequence[Source]) -> list[_Candidate]:
         pool = [(s.n, sentence) for s in sources for sentence in sentences(s.text)
@@ -53,8 +54,10 @@ class ExtractiveGenerator:
         by_n = {s.n: s for s in sources}
         chosen: list[_Candidate] = []
         per: dict[int, int] = {}
-        for cand in self._candidates(question, sources):
-            if cand.score < self.min_score or len(chosen) >= self.max_sentences:
+        candidates = self._candidates(question, sources)
+        floor = max(self.min_score, self.relative * candidates[0].score) if candidates else 1.0
+        for cand in candidates:
+            if cand.score < floor or len(chosen) >= self.max_sentences:
                 break
             if per.get(cand.n, 0) >= self.per_source:
                 continue

@@ -20,6 +20,8 @@ app = typer.Typer(help="Hemicycle: ask the European Parliament's debates, with c
                   context_settings={"help_option_names": ["-h", "--help"]})
 bench_app = typer.Typer(help="Benchmarks that print measured figures.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+eval_app = typer.Typer(help="Quality evaluation suites.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
 
 CollectionOpt = Annotated[str | None, typer.Option(help="Collection name (default: "
                                                    "HEMICYCLE_COLLECTION or 'debates').")]
@@ -192,6 +194,47 @@ def bench_ingest(
             typer.echo(f"{key:32s} {value}")
 
 
+@bench_app.command("query")
+def bench_query(
+    scale: Annotated[int, typer.Option(help="Also build a collection of at least this many "
+                                       "chunks from ../shared/corpora (0: skip).")] = 50_000,
+    base: Annotated[int, typer.Option(help="Real records embedded before repetition.")] = 3000,
+    rounds: Annotated[int, typer.Option(min=1, help="Passes over the query set.")] = 3,
+    as_json: JsonOpt = False,
+) -> None:
+    """Retrieval latency p50/p95, with and without filters, at sample size and at scale."""
+    from eval.bench_query import run_query_benchmark
+
+    report = run_query_benchmark(load_settings(), scale=scale, base=base, rounds=rounds)
+    if as_json:
+        _emit_json(report)
+        return
+    for size, figures in report.items():
+        typer.echo(f"== {size}")
+        for name, value in figures.items():
+            typer.echo(f"  {name:40s} {value}")
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    gold: Annotated[Path, typer.Option(help="Gold questions (JSONL).")] = Path(
+        "data/eval/retrieval-gold.jsonl"),
+    k: Annotated[int, typer.Option("--k", "-k", min=1, help="Depth of each run.")] = 10,
+    collection: CollectionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """recall@k, MRR and nDCG of the dense, BM25 and hybrid retrievers on a gold set."""
+    from eval.retrieval import format_table, load_gold, run_retrieval_eval, save_report
+
+    services = _services()
+    results = run_retrieval_eval(services.retriever(collection), load_gold(gold), k=k)
+    save_report(results, services.settings.reports_dir / "retrieval.json")
+    if as_json:
+        _emit_json(results)
+    else:
+        typer.echo(f"{results['questions']} questions, {gold}")
+        typer.echo(format_table(results))
+
+
 def main() -> None:
     """Entry point: user mistakes become one line on stderr and a non-zero exit."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -204,6 +247,12 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("hemicycle: interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug, not a user mistake: still one line unless debugging
+        if os.environ.get("HEMICYCLE_DEBUG"):
+            raise
+        typer.echo(f"hemicycle: internal error: {type(exc).__name__}: {exc} "
+                   "(set HEMICYCLE_DEBUG=1 for the traceback)", err=True)
+        sys.exit(3)
 
 
 if __name__ == "__main__":

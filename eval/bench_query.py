@@ -1,0 +1,174 @@
+"""``hemicycle bench query``: retrieval latency, with and without filters, at two sizes.
+
+Sizes: the current collection (the sample corpus after ``make run``), and a collection of
+at least ``--scale`` chunks built from the real corpus in ../shared/corpora: its first
+``--base`` records are ingested for real, then repeated with new ids until the target is
+reached.  Repeated chunks have the same text, hence the same vectors, so the copies reuse
+the vectors computed for the originals (``ReplayEmbedder``); everything else (chunking,
+markdown, Chroma writes, BM25) runs for real.
+
+Each query is timed end to end: query embedding + filter mask + dense and BM25 scoring +
+fusion + per-speech collapse.  Chroma's own HNSW query (with and without a ``where`` on
+group + year) is timed on the same queries for comparison.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ingest.embedder import Embedder
+from ingest.errors import InputError
+from ingest.pipeline import ingest_paths
+from ingest.settings import Settings
+from ingest.store import open_client, open_collection
+from rag.filters import SearchFilters
+from rag.index import CorpusIndex
+from rag.retriever import Retriever
+
+from .bench_ingest import default_corpus, repeated_corpus
+
+__all__ = ["run_query_benchmark", "ReplayEmbedder", "QUERIES"]
+
+QUERIES = [
+    "What did the Greens argue against the Mercosur trade agreement?",
+    "beef quota deforestation Amazon",
+    "support for Ukraine and sanctions against Russia",
+    "energy prices and the electricity market reform",
+    "migration pact and asylum procedures at the border",
+    "rule of law in Hungary and Article 7",
+    "artificial intelligence act biometric surveillance",
+    "farmers protests and the common agricultural policy",
+    "housing crisis affordable homes",
+    "climate target 2040 emissions trading",
+    "China trade dependencies critical raw materials",
+    "Middle East ceasefire humanitarian aid Gaza",
+    "digital services act platforms disinformation",
+    "defence spending and the European defence industry",
+    "floods in central Europe solidarity fund",
+    "budget 2025 cuts to Erasmus",
+]
+_COPY = re.compile(r" \[copy \d+\]")
+
+
+class ReplayEmbedder(Embedder):
+    """Embeds a text once; a repeated copy (same text but for the ``[copy n]`` mark in its
+    debate title) reuses the original's vector, since repetition does not change meaning."""
+
+    def __init__(self, inner: Embedder) -> None:
+        super().__init__(inner.model_name, inner.device, inner.batch_size)
+        self.inner = inner
+        self.memo: dict[str, Any] = {}
+
+    @property
+    def model(self) -> Any:
+        return self.inner.model
+
+    def encode(self, texts: Sequence[str]) -> Any:
+        import numpy as np
+
+        keys = [_COPY.sub("", t) for t in texts]
+        missing = list(dict.fromkeys(k for k in keys if k not in self.memo))
+        if missing:
+            self.memo.update(zip(missing, self.inner.encode(missing)))
+        return np.stack([self.memo[k] for k in keys])
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return {"p50_ms": round(statistics.median(ordered) * 1000, 2),
+            "p95_ms": round(p95 * 1000, 2), "n": len(ordered)}
+
+
+def _time(fn: Callable[[], Any], repeats: int) -> list[float]:
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def _filters_for(index: CorpusIndex, rng: random.Random) -> list[SearchFilters]:
+    """Group + year filters that exist in the index (what users pick in the sidebar)."""
+    parties = [p for p in index.parties if p]
+    years = sorted({r.year for r in index.records})
+    out = []
+    for _ in range(len(QUERIES)):
+        year = rng.choice(years)
+        out.append(SearchFilters.build([rng.choice(parties)], [], f"{year}-01-01",
+                                       f"{year}-12-31"))
+    return out
+
+
+def measure(settings: Settings, embedder: Embedder, collection: str, rounds: int = 3
+            ) -> dict[str, Any]:
+    client = open_client(settings)
+    load_started = time.perf_counter()
+    index = CorpusIndex.load(settings, client, collection)
+    load_seconds = time.perf_counter() - load_started
+    if len(index) == 0:
+        raise InputError(f"collection {collection!r} is empty: run `hemicycle ingest` first")
+    retriever = Retriever(index, embedder)
+    rng = random.Random(7)
+    filters = _filters_for(index, rng)
+    embedder.encode_query("warm up")
+    results: dict[str, Any] = {"chunks": len(index), "mirror_load_s": round(load_seconds, 2)}
+    for name, mode, use_filters in [("hybrid", "hybrid", False),
+                                    ("hybrid+filters", "hybrid", True),
+                                    ("dense", "dense", False), ("bm25", "bm25", False)]:
+        samples: list[float] = []
+        for _ in range(rounds):
+            for query, flt in zip(QUERIES, filters):
+                samples += _time(lambda q=query, f=flt: retriever.search(
+                    q, k=10, mode=mode, filters=f if use_filters else None), 1)
+        results[name] = _percentiles(samples)
+    chroma = open_collection(client, collection)
+    vectors = embedder.encode(QUERIES)
+    for name, use_filters in [("chroma_hnsw", False), ("chroma_hnsw+where", True)]:
+        samples = []
+        for _ in range(rounds):
+            for vector, flt in zip(vectors, filters):
+                where = flt.chroma_where([], []) if use_filters else None
+                samples += _time(lambda v=vector, w=where: chroma.query(
+                    query_embeddings=[v.tolist()], n_results=10, where=w), 1)
+        results[name + " (no query embedding)"] = _percentiles(samples)
+    query_embed = _time(lambda: embedder.encode_query(QUERIES[0]), 20)
+    results["query_embedding"] = _percentiles(query_embed)
+    return results
+
+
+def run_query_benchmark(settings: Settings, scale: int = 50_000, base: int = 3000,
+                        path: Path | None = None, rounds: int = 3) -> dict[str, Any]:
+    embedder = Embedder(settings.embedding_model, settings.embedding_device,
+                        settings.embedding_batch_size)
+    report: dict[str, Any] = {}
+    try:
+        report["current collection"] = measure(settings, embedder, settings.collection, rounds)
+    except InputError as exc:
+        report["current collection"] = {"skipped": str(exc)}
+    source = path or default_corpus()
+    if scale and source is not None:
+        with tempfile.TemporaryDirectory(prefix="hemicycle-qbench-") as tmp:
+            tmp_dir = Path(tmp)
+            bench = settings.model_copy(update={"home": tmp_dir / "home",
+                                                "chroma_host": None})
+            replay = ReplayEmbedder(embedder)
+            first = repeated_corpus(source, 1, base, tmp_dir / "base.jsonl")
+            built = ingest_paths(bench, [first], replay, open_client(bench))
+            copies = max(1, -(-scale // max(built.chunks_new, 1)))
+            if copies > 1:
+                more = repeated_corpus(first, copies, None, tmp_dir / "scaled.jsonl")
+                ingest_paths(bench, [more], replay, open_client(bench))
+            report[f"scaled ({base} real records x{copies})"] = measure(
+                bench, embedder, bench.collection, rounds)
+    elif scale:
+        report["scaled"] = {"skipped": "../shared/corpora not found"}
+    return report

@@ -1,0 +1,52 @@
+"""Retrieval metrics in the TREC convention: ``qrels[qid][doc] = grade``,
+``run[qid][doc] = score`` (higher is better).  Documents here are speeches."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+__all__ = ["recall_at_k", "mrr", "ndcg_at_k", "evaluate"]
+
+Qrels = Mapping[str, Mapping[str, int]]
+Run = Mapping[str, Mapping[str, float]]
+
+
+def _ranked(scores: Mapping[str, float]) -> list[str]:
+    return [doc for doc, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def recall_at_k(relevant: Mapping[str, int], scores: Mapping[str, float], k: int) -> float:
+    wanted = {doc for doc, grade in relevant.items() if grade > 0}
+    if not wanted:
+        return 0.0
+    return len(wanted & set(_ranked(scores)[:k])) / len(wanted)
+
+
+def mrr(relevant: Mapping[str, int], scores: Mapping[str, float], k: int = 10) -> float:
+    for position, doc in enumerate(_ranked(scores)[:k], start=1):
+        if relevant.get(doc, 0) > 0:
+            return 1.0 / position
+    return 0.0
+
+
+def ndcg_at_k(relevant: Mapping[str, int], scores: Mapping[str, float], k: int) -> float:
+    gains = [relevant.get(doc, 0) for doc in _ranked(scores)[:k]]
+    dcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(gains))
+    ideal = sorted((g for g in relevant.values() if g > 0), reverse=True)[:k]
+    idcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg else 0.0
+
+
+def evaluate(qrels: Qrels, run: Run, ks: tuple[int, ...] = (1, 5, 10)) -> dict[str, float]:
+    """Mean of each metric over the questions in ``qrels`` (a missing run scores 0)."""
+    totals: dict[str, float] = {}
+    for qid, relevant in qrels.items():
+        scores = run.get(qid, {})
+        for k in ks:
+            totals[f"recall@{k}"] = totals.get(f"recall@{k}", 0.0) + recall_at_k(
+                relevant, scores, k)
+            totals[f"ndcg@{k}"] = totals.get(f"ndcg@{k}", 0.0) + ndcg_at_k(relevant, scores, k)
+        totals["mrr@10"] = totals.get("mrr@10", 0.0) + mrr(relevant, scores, 10)
+    n = max(len(qrels), 1)
+    return {name: round(value / n, 4) for name, value in sorted(totals.items())}

@@ -1,0 +1,125 @@
+"""Retrieval, the extractive generator, citations and refusal on the tiny corpus."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import run_cli
+from ingest.pipeline import ingest_paths
+from ingest.store import open_client
+from rag.answer import Turn, check_citations
+from rag.assistant import Assistant
+from rag.extractive import ExtractiveGenerator
+from rag.filters import SearchFilters
+from rag.index import CorpusIndex
+from rag.retriever import HemicycleRetriever, Retriever
+
+
+@pytest.fixture
+def retriever(settings, embedder, tiny_corpus):
+    client = open_client(settings)
+    ingest_paths(settings, [tiny_corpus], embedder, client)
+    return Retriever(CorpusIndex.load(settings, client), embedder)
+
+
+@pytest.fixture
+def assistant(retriever, embedder):
+    return Assistant(retriever, ExtractiveGenerator(embedder), k=5)
+
+
+def test_each_retriever_finds_the_obvious_speech(retriever):
+    for mode in ("dense", "bm25", "hybrid"):
+        hits = retriever.search("beef quota deforestation", k=3, mode=mode)
+        assert hits[0].record.speech_id == "t-003", mode
+        assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+
+
+def test_filters_apply_to_both_sides(retriever):
+    flt = SearchFilters.build(["ECR"], [], "2023-01-01", "2023-12-31")
+    for mode in ("dense", "bm25", "hybrid"):
+        hits = retriever.search("surveillance facial recognition", k=5, mode=mode, filters=flt)
+        assert hits and {h.record.party for h in hits} == {"ECR"}, mode
+    assert retriever.search("beef", mode="bm25",
+                            filters=SearchFilters.build([], [], "2025-01-01")) == []
+    by_debate = retriever.search("farmers", k=10, filters=SearchFilters.build(
+        debates=["farmers' protests"]))
+    assert {h.record.debate_title for h in by_debate} == {"Farmers' protests and the CAP"}
+
+
+def test_top_k_is_diversified_per_speech(retriever):
+    hits = retriever.search("Farm Resilience Fund small farms fertiliser", k=5)
+    speech_ids = [h.record.speech_id for h in hits]
+    assert len(speech_ids) == len(set(speech_ids))
+    assert speech_ids[0] == "t-005"
+
+
+def test_langchain_retriever_returns_documents_with_metadata(retriever):
+    lc = HemicycleRetriever(retriever=retriever, k=2,
+                            filters=SearchFilters.build(["Greens"]))
+    docs = lc.invoke("biometric mass surveillance")
+    assert docs[0].metadata["speech_id"] == "t-008"
+    assert docs[0].page_content.startswith("Biometric mass surveillance")
+    assert {d.metadata["party"] for d in docs} == {"Greens/EFA"}
+
+
+def test_extractive_answer_quotes_and_cites(assistant, settings):
+    answer = assistant.ask("What did the Greens say about the beef quota and deforestation?")
+    assert not answer.refused
+    assert "[1]" in answer.answer and "99,000 tonnes" in answer.answer
+    assert answer.filters == "group Greens/EFA"  # group named in the question
+    first = answer.citations[0]
+    assert first.speaker == "Jonas Weber" and first.party == "Greens/EFA"
+    markdown = (settings.markdown_dir() / f"{first.debate_id}.md").read_text("utf-8")
+    assert markdown[first.char_start:first.char_end] == first.quote
+    assert first.quote in answer.answer
+    assert answer.generator == "extractive" and answer.latency_s > 0
+
+
+def test_off_topic_question_is_refused_with_closest_debates(assistant):
+    answer = assistant.ask("What is the best recipe for lasagna with bechamel?")
+    assert answer.refused and answer.citations == []
+    assert answer.answer.startswith("The debates in this corpus do not address")
+    assert answer.closest_debates and "threshold" in answer.refusal_reason
+
+
+def test_filters_with_no_match_refuse_and_say_which(assistant):
+    answer = assistant.ask("beef quota", filters=SearchFilters.build(["NI"]))
+    assert answer.refused and "group NI" in answer.answer
+
+
+def test_follow_up_carries_the_subject_and_switches_group(assistant):
+    first = assistant.ask("What did the Greens argue against the Mercosur deal?")
+    history = [Turn(first.question, first.answer, first.standalone_question)]
+    follow = assistant.ask("and what did the S&D say?", history=history)
+    assert "Mercosur" in follow.standalone_question
+    assert not follow.refused
+    assert {c.party for c in follow.citations} == {"S&D"}
+    assert follow.citations[0].speaker == "Marta Kowalczyk"
+
+
+def test_invalid_citations_are_removed_and_counted():
+    text, used, removed = check_citations("Tariffs fall [1]. Beef [9] quota [2, 7]. [3]", 3)
+    assert text == "Tariffs fall [1]. Beef quota [2]. [3]"
+    assert used == [1, 2, 3] and removed == 2
+
+
+@pytest.mark.slow
+def test_ask_json_contract(tiny_corpus):
+    run_cli("ingest", str(tiny_corpus), "--no-progress", check=True)
+    data = json.loads(run_cli("ask", "Why should police use facial recognition?", "--json",
+                              check=True).stdout)
+    for key in ("answer", "refused", "generator", "latency_s", "citations"):
+        assert key in data
+    assert data["refused"] is False and data["generator"] == "extractive"
+    cite = data["citations"][0]
+    assert set(cite) >= {"n", "speech_id", "chunk_id", "speaker", "party", "date",
+                         "debate_title", "quote"}
+    assert cite["speech_id"] == "t-009" and cite["quote"] in (
+        "Police need real-time facial recognition to find missing children and terrorists.")
+    text = run_cli("ask", "Why should police use facial recognition?", check=True).stdout
+    assert "Sources:" in text and "[1] Karel Novák (ECR)" in text
+    missing = run_cli("ask", "x", "--generator", "groq:llama-3.3-70b-versatile")
+    assert missing.returncode != 0 and "GROQ_API_KEY" in missing.stderr
+    assert "Traceback" not in missing.stderr
