@@ -85,3 +85,27 @@ def format_table(results: dict[str, Any]) -> str:
 def save_report(results: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2), encoding="utf-8")
+
+
+def calibrate_refusal(retriever: Retriever, in_domain: list[str], off_topic: list[str],
+                      k: int = 8) -> dict[str, Any]:
+    """Best dense similarity of in-domain vs off-topic questions, and the threshold that
+    separates them best (the refusal threshold is set from this, see the README)."""
+    def best(question: str) -> float:
+        hits = retriever.search(question, k=k, mode="hybrid")
+        return max((h.dense_score for h in hits), default=0.0)
+
+    inside = sorted(best(q) for q in in_domain)
+    outside = sorted(best(q) for q in off_topic)
+    candidates = sorted(set(round(x, 2) for x in inside + outside))
+    scored = []
+    for t in candidates:
+        answered = sum(1 for x in inside if x >= t) / max(len(inside), 1)
+        refused = sum(1 for x in outside if x < t) / max(len(outside), 1)
+        scored.append((answered + refused, t, answered, refused))
+    total, threshold, answered, refused = max(scored) if scored else (0, 0.3, 0, 0)
+    return {"in_domain_min": round(inside[0], 3) if inside else None,
+            "in_domain_p10": round(inside[len(inside) // 10], 3) if inside else None,
+            "off_topic_max": round(outside[-1], 3) if outside else None,
+            "best_threshold": threshold, "answered_at_best": round(answered, 3),
+            "refused_at_best": round(refused, 3)}

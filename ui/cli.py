@@ -223,16 +223,27 @@ def eval_retrieval(
     collection: CollectionOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """recall@k, MRR and nDCG of the dense, BM25 and hybrid retrievers on a gold set."""
-    from eval.retrieval import format_table, load_gold, run_retrieval_eval, save_report
+    from eval.retrieval import (calibrate_refusal, format_table, load_gold,
+                                run_retrieval_eval, save_report)
 
     services = _services()
-    results = run_retrieval_eval(services.retriever(collection), load_gold(gold), k=k)
+    questions = load_gold(gold)
+    retriever = services.retriever(collection)
+    results = run_retrieval_eval(retriever, questions, k=k)
+    off_topic = gold.with_name("off-topic.jsonl")
+    if off_topic.exists():
+        others = [json.loads(line)["question"] for line in
+                  off_topic.read_text(encoding="utf-8").splitlines() if line.strip()]
+        results["refusal_calibration"] = calibrate_refusal(
+            retriever, [q.question for q in questions], others)
     save_report(results, services.settings.reports_dir / "retrieval.json")
     if as_json:
         _emit_json(results)
     else:
         typer.echo(f"{results['questions']} questions, {gold}")
         typer.echo(format_table(results))
+        if "refusal_calibration" in results:
+            typer.echo(f"refusal calibration: {results['refusal_calibration']}")
 
 
 def main() -> None:
