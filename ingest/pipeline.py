@@ -139,10 +139,15 @@ class Ingestor:
                   ) -> Iterator[Speech | Reject]:
         reader = RecordReader(self.settings.max_speech_chars, column_map)
         for path in files:
-            if path.suffix.lower() in RECORD_SUFFIXES:
-                yield from reader.read(path)
+            try:
+                if path.suffix.lower() in RECORD_SUFFIXES:
+                    yield from reader.read(path)
+                    continue
+                records = list(document_records(path, default_date))  # one document is small
+            except InputError as exc:  # one unreadable file never stops the others
+                yield Reject(str(path), 0, "unreadable_file", None, str(exc))
                 continue
-            for position, record in enumerate(document_records(path, default_date), start=1):
+            for position, record in enumerate(records, start=1):
                 try:
                     yield to_speech(record, self.settings.max_speech_chars)
                 except ValueError as exc:

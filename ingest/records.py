@@ -35,10 +35,14 @@ class Reject:
     position: int  # line number (JSONL/CSV) or row number (Parquet), 1-based
     reason: str
     record_id: str | None = None
+    detail: str = ""
 
     def to_json(self) -> str:
-        return json.dumps({"source": self.source, "position": self.position,
-                           "reason": self.reason, "id": self.record_id}, ensure_ascii=False)
+        data = {"source": self.source, "position": self.position, "reason": self.reason,
+                "id": self.record_id}
+        if self.detail:
+            data["detail"] = self.detail
+        return json.dumps(data, ensure_ascii=False)
 
 
 def _jsonl(path: Path) -> Iterator[tuple[int, Mapping[str, Any] | str]]:

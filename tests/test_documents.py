@@ -122,3 +122,17 @@ def test_documents_go_through_the_whole_pipeline(settings, embedder, tmp_path):
         include=["metadatas"])["metadatas"]
     assert {m["party"] for m in metas} >= {"EPP", "Greens/EFA"}
     assert {m["date"] for m in metas} == {"2021-03-10"}
+
+
+def test_a_broken_document_is_rejected_and_the_others_land(settings, embedder, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    _txt(folder / "good.txt")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+    (folder / "undated.txt").write_text("Anna Kowalska (PPE). – No date anywhere here.",
+                                        encoding="utf-8")
+    report = ingest_paths(settings, [folder], embedder, open_client(settings))
+    assert report.speeches["new"] == 5  # four speakers and the unattributed preamble
+    assert report.rejected["unreadable_file"] == 2
+    rejects = settings.rejects_path().read_text("utf-8")
+    assert "broken.pdf" in rejects and "--date" in rejects

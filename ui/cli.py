@@ -78,6 +78,10 @@ def ingest(
     else:
         for line in report.summary_lines():
             typer.echo(line)
+    rejected = sum(report.rejected.values())
+    if report.records_read and rejected == report.records_read:
+        raise InputError(f"nothing ingested: all {rejected} records were rejected "
+                         f"(reasons in {report.rejects_path})")
 
 
 @app.command()
