@@ -111,13 +111,13 @@ def run_ingest_benchmark(settings: Settings, path: Path | None, limit: int | Non
         started = time.perf_counter()
         embedder.encode(texts)
         raw_seconds = time.perf_counter() - started
-    size_mb = corpus.stat().st_size / 1e6 if limit is None else float("nan")
+    size_mb = corpus.stat().st_size / 1e6 if limit is None else None
     chunks = first["chunks_new"]
     pipeline_cps = chunks / first["seconds"]
     raw_cps = len(texts) / raw_seconds
     return {
         "corpus": str(source) + (f" x{repeat}" if repeat > 1 else ""),
-        "corpus_mb": round(size_mb, 1),
+        "corpus_mb": round(size_mb, 1) if size_mb is not None else f"first {limit} records",
         "records": first["records_read"],
         "rejected": first["rejected_total"],
         "chunks": chunks,

@@ -1,0 +1,188 @@
+"""A small OpenAI/Groq-compatible chat-completions server on 127.0.0.1 for tests.
+
+It serves ``/v1/chat/completions`` (OpenAI clients) and ``/openai/v1/chat/completions`` (the
+groq SDK), plain JSON and SSE streams, with a script of behaviours consumed one per request:
+``Reply(text)``, ``Status(code, headers)``, ``Delay(seconds)`` and ``Malformed()``; when the
+script is empty the ``responder`` callable answers from the request.  Every request is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+__all__ = ["Reply", "Status", "Delay", "Malformed", "FakeLLM", "fake_llm"]
+
+
+@dataclass
+class Reply:
+    text: str
+
+
+@dataclass
+class Status:
+    code: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] = field(default_factory=lambda: {"error": {"message": "scripted"}})
+
+
+@dataclass
+class Delay:
+    seconds: float
+    then: Reply | None = None
+
+
+@dataclass
+class Malformed:
+    body: bytes = b'{"id": "x", "choices": [ {"message": '
+
+
+@dataclass
+class Recorded:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    at: float
+
+    @property
+    def user_message(self) -> str:
+        return str(self.body.get("messages", [{}])[-1].get("content", ""))
+
+    @property
+    def prompt(self) -> str:
+        return "\n".join(str(m.get("content", "")) for m in self.body.get("messages", []))
+
+
+def _completion(text: str, model: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                     "finish_reason": "stop", "logprobs": None}],
+        "usage": {"prompt_tokens": 120, "completion_tokens": len(text.split()),
+                  "total_tokens": 120 + len(text.split())},
+    }
+
+
+def _chunks(text: str, model: str, include_usage: bool, groq: bool) -> list[dict[str, Any]]:
+    base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk",
+            "created": int(time.time()), "model": model}
+    words = text.split(" ")
+    out = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                                 "finish_reason": None}]}]
+    for i, word in enumerate(words):
+        piece = word if i == 0 else " " + word
+        out.append({**base, "choices": [{"index": 0, "delta": {"content": piece},
+                                         "finish_reason": None}]})
+    usage = {"prompt_tokens": 120, "completion_tokens": len(words),
+             "total_tokens": 120 + len(words)}
+    last = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    if groq:  # Groq reports streamed usage in x_groq on the last chunk
+        last["x_groq"] = {"id": "req_fake", "usage": usage}
+    out.append(last)
+    if include_usage:
+        out.append({**base, "choices": [], "usage": usage})
+    return out
+
+
+class FakeLLM:
+    def __init__(self) -> None:
+        self.requests: list[Recorded] = []
+        self.queue: list[Any] = []
+        self.responder: Callable[[dict[str, Any]], str] = lambda body: "A cited answer [1]."
+        self._lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                return
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server naming
+                length = int(self.headers.get("content-length", 0))
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw or b"{}")
+                except json.JSONDecodeError:
+                    body = {}
+                fake.requests.append(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()},
+                                              body, time.time()))
+                if not self.path.endswith("/chat/completions"):
+                    return self._json(404, {"error": {"message": f"no route {self.path}"}})
+                with fake._lock:
+                    step = fake.queue.pop(0) if fake.queue else None
+                if isinstance(step, Delay):
+                    time.sleep(step.seconds)
+                    step = step.then
+                if isinstance(step, Status):
+                    return self._json(step.code, step.body, step.headers)
+                if isinstance(step, Malformed):
+                    return self._raw(200, step.body, "application/json")
+                text = step.text if isinstance(step, Reply) else fake.responder(body)
+                model = body.get("model", "fake")
+                if body.get("stream"):
+                    include = bool((body.get("stream_options") or {}).get("include_usage"))
+                    payload = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n"
+                                       for c in _chunks(text, model, include,
+                                                                    self.path.startswith("/openai/")))
+                    return self._raw(200, payload + b"data: [DONE]\n\n", "text/event-stream")
+                return self._json(200, _completion(text, model))
+
+            def _json(self, code: int, data: Any, headers: dict[str, str] | None = None) -> None:
+                self._raw(code, json.dumps(data).encode(), "application/json", headers)
+
+            def _raw(self, code: int, payload: bytes, ctype: str,
+                     headers: dict[str, str] | None = None) -> None:
+                try:
+                    self.send_response(code)
+                    self.send_header("content-type", ctype)
+                    self.send_header("content-length", str(len(payload)))
+                    for key, value in (headers or {}).items():
+                        self.send_header(key, value)
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):  # client gave up (timeout)
+                    pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def openai_base_url(self) -> str:
+        return self.base_url + "/v1"
+
+    def script(self, *steps: Any) -> None:
+        self.queue.extend(steps)
+
+    @property
+    def completions(self) -> list[Recorded]:
+        return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    def start(self) -> FakeLLM:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_llm():
+    server = FakeLLM().start()
+    yield server
+    server.stop()
