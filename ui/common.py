@@ -19,7 +19,9 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 
 @st.cache_resource(show_spinner="Loading the index and the embedder…")
 def _services(fingerprint: str, _settings: Settings) -> Services:
-    return Services(_settings)
+    services = Services(_settings)
+    services.embedder.encode_query("warm up")  # load the model once, not on the first question
+    return services
 
 
 def current_services() -> Services:
