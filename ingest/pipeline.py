@@ -53,7 +53,12 @@ class IngestReport:
     chunks_removed: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    search_index_seconds: float = 0.0  # mirror + BM25 refresh, set by the caller (see ui.cli)
     rejects_path: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.debates_indexed or self.chunks_removed)
 
     @property
     def chunks_per_second(self) -> float:
@@ -66,6 +71,7 @@ class IngestReport:
             "debates_indexed": self.debates_indexed, "chunks_new": self.chunks_new,
             "chunks_unchanged": self.chunks_unchanged, "chunks_removed": self.chunks_removed,
             "seconds": round(self.seconds, 3), "embed_seconds": round(self.embed_seconds, 3),
+            "search_index_seconds": round(self.search_index_seconds, 3),
             "chunks_per_second": round(self.chunks_per_second, 2),
             "rejects_path": self.rejects_path,
         }
@@ -81,7 +87,7 @@ class IngestReport:
             f"chunks: {self.chunks_new} new, {self.chunks_unchanged} unchanged,"
             f" {self.chunks_removed} removed",
             f"time: {self.seconds:.2f} s ({self.chunks_per_second:.1f} chunks/s,"
-            f" embedding {self.embed_seconds:.2f} s)",
+            f" embedding {self.embed_seconds:.2f} s, search index {self.search_index_seconds:.2f} s)",
         ]
 
 

@@ -11,6 +11,7 @@ the collection folder, and reloaded when an ingest changed the corpus.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,14 +106,9 @@ class CorpusIndex:
         finally:
             manifest.close()
         folder = settings.collection_dir(name)
-        cache = folder / "mirror"
         ids = [r.chunk_id for r in records]
-        embeddings = cls._cached_vectors(cache, version, len(ids))
-        if embeddings is None:
-            embeddings = cls._fetch_vectors(open_collection(client, name), ids)
-            cache.mkdir(parents=True, exist_ok=True)
-            np.save(cache / "vectors.npy", embeddings)
-            (cache / "version").write_text(version)
+        embeddings = _mirror_vectors(folder / "mirror", version, ids,
+                                     lambda: open_collection(client, name))
         bm25 = None
         if records:
             bm25_dir = settings.bm25_dir(name)
@@ -126,37 +122,6 @@ class CorpusIndex:
                 bm25.save(bm25_dir)
                 (bm25_dir / "version").write_text(version)
         return cls(records, embeddings, bm25, version, settings.markdown_dir(name), speeches)
-
-    @staticmethod
-    def _cached_vectors(cache: Path, version: str, count: int) -> Any:
-        import numpy as np
-
-        try:
-            if (cache / "version").read_text() != version:
-                return None
-            vectors = np.load(cache / "vectors.npy")
-        except (OSError, ValueError):
-            return None
-        return vectors if vectors.shape[0] == count else None
-
-    @staticmethod
-    def _fetch_vectors(collection: Any, ids: list[str]) -> Any:
-        import numpy as np
-
-        vectors: dict[str, Any] = {}
-        step = 2000
-        for i in range(0, len(ids), step):
-            got = collection.get(ids=ids[i: i + step], include=["embeddings"])
-            vectors.update(zip(got["ids"], got["embeddings"]))
-        missing = [cid for cid in ids if cid not in vectors]
-        if missing:
-            from ingest.errors import StoreError
-
-            raise StoreError(f"{len(missing)} chunks are in the manifest but not in Chroma "
-                             "(run `hemicycle ingest` again to repair the index)")
-        if not ids:
-            return np.zeros((0, 384), dtype=np.float32)
-        return np.asarray([vectors[cid] for cid in ids], dtype=np.float32)
 
     # -- filtering -----------------------------------------------------------------------------
     def mask(self, filters: SearchFilters | None) -> Any:
@@ -202,6 +167,60 @@ class CorpusIndex:
     def speech_text(self, speech_id: str) -> str:
         speech = self.speeches.get(speech_id)
         return speech.text if speech else ""
+
+
+def _mirror_vectors(cache: Path, version: str, ids: list[str], collection: Any) -> Any:
+    """The vectors of ``ids`` in order, updated incrementally.
+
+    The cache (``vectors.npy`` + ``ids.json``) is reused as it is when the index version is
+    unchanged; otherwise rows of chunks still present are kept and only new chunks' vectors
+    are fetched from Chroma (``collection`` is a callable, so nothing is opened when the cache
+    is current).
+    """
+    import numpy as np
+
+    old_ids: list[str] = []
+    old_vectors = None
+    try:
+        old_ids = json.loads((cache / "ids.json").read_text())
+        old_vectors = np.load(cache / "vectors.npy", mmap_mode="r")
+        if (cache / "version").read_text() == version and old_ids == ids:
+            return np.ascontiguousarray(old_vectors, dtype=np.float32)
+    except (OSError, ValueError):
+        old_ids, old_vectors = [], None
+    if old_vectors is None or len(old_ids) != old_vectors.shape[0]:
+        old_ids, old_vectors = [], None
+    row = {cid: i for i, cid in enumerate(old_ids)}
+    missing = [cid for cid in ids if cid not in row]
+    fetched = _fetch_vectors(collection(), missing) if missing else {}
+    dim = old_vectors.shape[1] if old_vectors is not None else (
+        len(next(iter(fetched.values()))) if fetched else 384)
+    vectors = np.empty((len(ids), dim), dtype=np.float32)
+    for i, cid in enumerate(ids):
+        vectors[i] = old_vectors[row[cid]] if cid in row else fetched[cid]
+    del old_vectors  # release the memory map before replacing the file
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = cache / "vectors.tmp.npy"
+    np.save(tmp, vectors)
+    os.replace(tmp, cache / "vectors.npy")
+    (cache / "ids.json").write_text(json.dumps(ids))
+    (cache / "version").write_text(version)
+    return vectors
+
+
+def _fetch_vectors(collection: Any, ids: list[str]) -> dict[str, Any]:
+    vectors: dict[str, Any] = {}
+    step = 2000
+    for i in range(0, len(ids), step):
+        got = collection.get(ids=ids[i: i + step], include=["embeddings"])
+        vectors.update(zip(got["ids"], got["embeddings"]))
+    missing = [cid for cid in ids if cid not in vectors]
+    if missing:
+        from ingest.errors import StoreError
+
+        raise StoreError(f"{len(missing)} chunks are in the manifest but not in Chroma "
+                         "(run `hemicycle ingest` again to repair the index)")
+    return vectors
 
 
 def _lexical_text(record: ChunkRecord) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from fake_llm import Status, fake_llm  # noqa: F401 - fixture
 from ingest.pipeline import ingest_paths
 from ingest.store import open_client
 from ui.common import highlight, md_escape, safe_markdown
@@ -100,3 +101,38 @@ def test_corpus_text_cannot_inject_markdown():
     assert highlight("Before. The quote [1](x). After.", "The quote [1](x).") == (
         "Before\\. **The quote \\[1\\]\\(x\\)\\.** After\\.")
     assert "![" not in safe_markdown("see ![img](http://x)")
+
+
+def test_llm_generator_streams_through_the_configured_endpoint(settings, embedder, tiny_corpus,
+                                                               fake_llm, monkeypatch):
+    """The groq generator, picked in the sidebar, talks to HEMICYCLE_GROQ_BASE_URL (a local
+    OpenAI/Groq-compatible server), streams, and its citations are checked and carded."""
+    import re
+
+    monkeypatch.setenv("GROQ_API_KEY", "test-key")
+    monkeypatch.setenv("HEMICYCLE_GROQ_BASE_URL", fake_llm.base_url)
+    ingest_paths(settings, [tiny_corpus], embedder, open_client(settings))
+
+    def responder(body):
+        n = re.search(r'<source n="(\d+)" speaker="Karel Novák"', body["messages"][-1]["content"])[1]
+        return f"Karel Novák (ECR) wants police to use real-time facial recognition [{n}] [9]."
+
+    fake_llm.responder = responder
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.sidebar.selectbox(key="generator").set_value("groq:llama-3.3-70b-versatile").run()
+    _ask(at, "Who wants police to use facial recognition?")
+    assert fake_llm.completions[-1].body["stream"] is True
+    texts = _markdown(at)
+    answer = next(t for t in texts if "real-time facial recognition [" in t)
+    assert "[9]" not in answer  # a source that was not given is stripped
+    assert any(t.startswith("**[") and "Karel Novák (ECR)" in t for t in texts)
+    caption = at.caption[0].value
+    assert "groq:llama-3.3-70b-versatile" in caption and "1 invalid citation" in caption
+
+    fake_llm.script(Status(401))  # a rejected key: one clear message, the app keeps working
+    _ask(at, "And what did the Greens say about surveillance?")
+    assert at.error and "GROQ_API_KEY" in at.error[0].value
+    at.sidebar.selectbox(key="generator").set_value("extractive").run()
+    _ask(at, "What did the Greens say about biometric surveillance?")
+    assert any("Jonas Weber" in t for t in _markdown(at))

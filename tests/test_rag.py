@@ -123,3 +123,37 @@ def test_ask_json_contract(tiny_corpus):
     missing = run_cli("ask", "x", "--generator", "groq:llama-3.3-70b-versatile")
     assert missing.returncode != 0 and "GROQ_API_KEY" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_search_mirror_is_updated_incrementally(settings, embedder, tmp_path, monkeypatch):
+    """After an edit, only the new chunks' vectors are fetched from Chroma; every row of the
+    mirror still equals the vector Chroma holds for that chunk."""
+    import numpy as np
+
+    import rag.index
+    from conftest import TINY, write_jsonl
+    from ingest.store import open_collection
+
+    client = open_client(settings)
+    ingest_paths(settings, [write_jsonl(tmp_path / "v1.jsonl", TINY)], embedder, client)
+    first = CorpusIndex.load(settings, client)
+    fetched: list[list[str]] = []
+    real_fetch = rag.index._fetch_vectors
+    monkeypatch.setattr(rag.index, "_fetch_vectors",
+                        lambda collection, ids: fetched.append(list(ids)) or
+                        real_fetch(collection, ids))
+    assert CorpusIndex.load(settings, client).version == first.version
+    assert fetched == []  # same version: the cached mirror is used as it is
+    changed = [dict(r) for r in TINY]
+    changed[3]["text"] = "Enforceable ILO conventions or no deal: 14 core conventions."
+    ingest_paths(settings, [write_jsonl(tmp_path / "v2.jsonl", changed)], embedder, client)
+    second = CorpusIndex.load(settings, client)
+    new_ids = {r.chunk_id for r in second.records} - {r.chunk_id for r in first.records}
+    assert len(fetched) == 1 and set(fetched[0]) == new_ids and len(new_ids) == 1
+    stored = open_collection(client, settings.collection).get(
+        ids=[r.chunk_id for r in second.records], include=["embeddings"])
+    by_id = dict(zip(stored["ids"], stored["embeddings"]))
+    expected = np.array([by_id[r.chunk_id] for r in second.records], dtype=np.float32)
+    assert np.allclose(second.embeddings, expected, atol=1e-6)
+    hits = Retriever(second, embedder).search("14 core ILO conventions", k=1, mode="bm25")
+    assert hits[0].record.speech_id == "t-004"  # BM25 rebuilt for the new text

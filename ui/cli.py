@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -73,6 +74,11 @@ def ingest(
     report = ingest_paths(services.settings, paths, services.embedder, services.client,
                           collection, limit, parse_date(date, "--date"), column_map,
                           show_progress=progress and not as_json)
+    if report.changed:  # refresh the search mirror (vectors + BM25) now, not at the first query
+        started = time.perf_counter()
+        services.index(collection)
+        report.search_index_seconds = time.perf_counter() - started
+        report.seconds += report.search_index_seconds
     if as_json:
         _emit_json(report.to_dict())
     else:
