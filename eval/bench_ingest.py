@@ -1,10 +1,19 @@
-"""``hemicycle bench ingest``: pipeline throughput against the raw encoder, in one run.
+"""``hemicycle bench ingest``: ingest throughput against the raw encoder, and memory at scale.
 
-1. ``hemicycle ingest`` in a subprocess, into a fresh temporary HEMICYCLE_HOME
-   (end-to-end: read, validate, markdown, chunk, embed, write to Chroma); its peak RSS is
-   the child's ``ru_maxrss``.
-2. ``SentenceTransformer.encode`` alone on exactly the texts the pipeline embedded.
+Throughput (the given corpus, or ../shared/corpora's real one):
+
+1. ``hemicycle ingest`` in a subprocess, into a fresh temporary HEMICYCLE_HOME (end to end:
+   read, validate, markdown, chunk, embed, write to Chroma, refresh the search mirror).
+2. ``SentenceTransformer.encode`` alone, in this process, on exactly the texts the pipeline
+   embedded (read back from the manifest), with the same batch size.
 3. The same ingest again (nothing changed) for the re-ingest speed-up.
+
+Memory (``--memory-mb``, default 45): the corpus repeated with new ids until it is at least
+that large, ingested in a child process whose peak RSS (``ru_maxrss``) is reported.  Copies
+reuse the vector of their original (``ReplayEmbedder``): the original chunks are encoded for
+real in that child (so the encoder's memory peak is in the figure), the copies are chunked,
+written to Chroma and indexed like any other speech.  The replay memo (one vector and one key
+per distinct chunk) is counted in the figure, which overstates what a plain ingest needs.
 """
 
 from __future__ import annotations
@@ -25,36 +34,9 @@ from ingest.errors import InputError
 from ingest.schema import Chunk, Speech
 from ingest.settings import Settings
 
-__all__ = ["run_ingest_benchmark", "default_corpus", "repeated_corpus"]
+from .scale import default_corpus, repeated_corpus
 
-SHARED_NAME = Path("shared") / "corpora" / "ep-cre-10-dev.jsonl"
-
-
-def default_corpus() -> Path | None:
-    """The real corpus in ../shared/corpora, looked up from the repo and the working dir."""
-    for base in (Path(__file__).resolve().parents[2], Path.cwd().parent, Path.cwd()):
-        candidate = base / SHARED_NAME
-        if candidate.exists():
-            return candidate
-    return None
-
-
-def repeated_corpus(source: Path, repeat: int, limit: int | None, target: Path) -> Path:
-    """Stream ``source`` ``repeat`` times into ``target`` with fresh ids (for scale tests)."""
-    with target.open("w", encoding="utf-8") as out:
-        for r in range(repeat):
-            with source.open(encoding="utf-8") as handle:
-                for i, line in enumerate(handle):
-                    if limit is not None and i >= limit:
-                        break
-                    if repeat == 1:
-                        out.write(line)
-                        continue
-                    record = json.loads(line)
-                    record["id"] = f"{record.get('id', i)}~r{r}"
-                    record["debate_title"] = f"{record.get('debate_title', '')} [copy {r}]"
-                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return target
+__all__ = ["run_ingest_benchmark"]
 
 
 def _run_ingest(path: Path, home: Path, limit: int | None) -> tuple[dict[str, Any], float]:
@@ -86,38 +68,23 @@ def _embedded_texts(settings: Settings) -> list[str]:
     return texts
 
 
-def run_ingest_benchmark(settings: Settings, path: Path | None, limit: int | None = None,
-                         repeat: int = 1) -> dict[str, Any]:
-    source = path or default_corpus()
-    if source is None:
-        raise InputError("no corpus given and ../shared/corpora/ep-cre-10-dev.jsonl not found")
-    if not source.exists():
-        raise InputError(f"{source}: no such file")
-    with tempfile.TemporaryDirectory(prefix="hemicycle-bench-") as tmp:
-        tmp_dir = Path(tmp)
-        corpus = source
-        if repeat > 1:
-            corpus = repeated_corpus(source, repeat, limit, tmp_dir / "corpus.jsonl")
-            limit = None
-        home = tmp_dir / "home"
-        first, first_wall = _run_ingest(corpus, home, limit)
-        peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        second, second_wall = _run_ingest(corpus, home, limit)
-        bench_settings = settings.model_copy(update={"home": home})
-        texts = _embedded_texts(bench_settings)
-        embedder = Embedder(settings.embedding_model, settings.embedding_device,
-                            settings.embedding_batch_size)
-        embedder.encode(texts[:8])  # load and warm up outside the timing
-        started = time.perf_counter()
-        embedder.encode(texts)
-        raw_seconds = time.perf_counter() - started
-    size_mb = corpus.stat().st_size / 1e6 if limit is None else None
+def _throughput(settings: Settings, corpus: Path, limit: int | None, tmp_dir: Path
+                ) -> dict[str, Any]:
+    home = tmp_dir / "throughput"
+    first, first_wall = _run_ingest(corpus, home, limit)
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    second, second_wall = _run_ingest(corpus, home, limit)
+    texts = _embedded_texts(settings.model_copy(update={"home": home}))
+    embedder = Embedder(settings.embedding_model, settings.embedding_device,
+                        settings.embedding_batch_size)
+    embedder.encode(texts[:8])  # load and warm up outside the timing
+    started = time.perf_counter()
+    embedder.encode(texts)
+    raw_seconds = time.perf_counter() - started
     chunks = first["chunks_new"]
     pipeline_cps = chunks / first["seconds"]
     raw_cps = len(texts) / raw_seconds
     return {
-        "corpus": str(source) + (f" x{repeat}" if repeat > 1 else ""),
-        "corpus_mb": round(size_mb, 1) if size_mb is not None else f"first {limit} records",
         "records": first["records_read"],
         "rejected": first["rejected_total"],
         "chunks": chunks,
@@ -133,3 +100,75 @@ def run_ingest_benchmark(settings: Settings, path: Path | None, limit: int | Non
         "reingest_wall_speedup_incl_startup": round(first_wall / second_wall, 1),
         "peak_rss_mb": round(peak_rss_mb, 1),
     }
+
+
+def _memory(source: Path, min_mb: float, tmp_dir: Path) -> dict[str, Any]:
+    corpus = repeated_corpus(source, 1, None, tmp_dir / "scaled.jsonl", min_mb=min_mb)
+    proc = subprocess.run(
+        [sys.executable, "-m", "eval.bench_ingest", str(corpus), str(tmp_dir / "memory")],
+        capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise InputError(f"memory benchmark failed: {proc.stderr.strip()[-400:]}")
+    child = json.loads(proc.stdout)
+    return {
+        "memory_corpus_mb": round(corpus.stat().st_size / 1e6, 1),
+        "memory_copies_of_source": round(corpus.stat().st_size / source.stat().st_size, 2),
+        "memory_records": child["records_read"],
+        "memory_chunks": child["chunks_new"],
+        "memory_chunks_encoded_for_real": child["encoded"],
+        "memory_seconds": round(child["seconds"], 1),
+        "memory_peak_rss_mb": child["peak_rss_mb"],
+    }
+
+
+def run_ingest_benchmark(settings: Settings, path: Path | None, limit: int | None = None,
+                         repeat: int = 1, memory_mb: float = 45.0,
+                         throughput: bool = True) -> dict[str, Any]:
+    source = path or default_corpus()
+    if source is None:
+        raise InputError("no corpus given and ../shared/corpora/ep-cre-10-dev.jsonl not found")
+    if not source.exists():
+        raise InputError(f"{source}: no such file")
+    result: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="hemicycle-bench-") as tmp:
+        tmp_dir = Path(tmp)
+        corpus = source
+        if repeat > 1:
+            corpus = repeated_corpus(source, repeat, limit, tmp_dir / "corpus.jsonl")
+            limit = None
+        result["corpus"] = str(source) + (f" x{repeat}" if repeat > 1 else "")
+        result["corpus_mb"] = round(corpus.stat().st_size / 1e6, 1) if limit is None \
+            else f"first {limit} records"
+        if throughput:
+            result.update(_throughput(settings, corpus, limit, tmp_dir))
+        if memory_mb:
+            result.update(_memory(source, memory_mb, tmp_dir))
+    return result
+
+
+def _memory_child(corpus: Path, home: Path) -> None:
+    """``python -m eval.bench_ingest CORPUS HOME``: one ingest with replayed copies, and the
+    search-mirror refresh that ``hemicycle ingest`` does; prints its report and peak RSS."""
+    from ingest.pipeline import ingest_paths
+    from ingest.store import open_client
+    from rag.index import CorpusIndex
+
+    from .scale import ReplayEmbedder
+
+    settings = Settings(home=home)
+    embedder = ReplayEmbedder(Embedder(settings.embedding_model, settings.embedding_device,
+                                       settings.embedding_batch_size))
+    client = open_client(settings)
+    report = ingest_paths(settings, [corpus], embedder, client)
+    started = time.perf_counter()
+    CorpusIndex.load(settings, client)
+    report.search_index_seconds = time.perf_counter() - started
+    report.seconds += report.search_index_seconds
+    print(json.dumps({**report.to_dict(), "encoded": len(embedder.memo),
+                      "peak_rss_mb": round(resource.getrusage(
+                          resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    _memory_child(Path(sys.argv[1]), Path(sys.argv[2]))

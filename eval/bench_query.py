@@ -15,11 +15,10 @@ group + year) is timed on the same queries for comparison.
 from __future__ import annotations
 
 import random
-import re
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +31,9 @@ from rag.filters import SearchFilters
 from rag.index import CorpusIndex
 from rag.retriever import Retriever
 
-from .bench_ingest import default_corpus, repeated_corpus
+from .scale import ReplayEmbedder, default_corpus, repeated_corpus
 
-__all__ = ["run_query_benchmark", "ReplayEmbedder", "QUERIES"]
+__all__ = ["run_query_benchmark", "QUERIES"]
 
 QUERIES = [
     "What did the Greens argue against the Mercosur trade agreement?",
@@ -54,32 +53,6 @@ QUERIES = [
     "floods in central Europe solidarity fund",
     "budget 2025 cuts to Erasmus",
 ]
-_COPY = re.compile(r" \[copy \d+\]")
-
-
-class ReplayEmbedder(Embedder):
-    """Embeds a text once; a repeated copy (same text but for the ``[copy n]`` mark in its
-    debate title) reuses the original's vector, since repetition does not change meaning."""
-
-    def __init__(self, inner: Embedder) -> None:
-        super().__init__(inner.model_name, inner.device, inner.batch_size)
-        self.inner = inner
-        self.memo: dict[str, Any] = {}
-
-    @property
-    def model(self) -> Any:
-        return self.inner.model
-
-    def encode(self, texts: Sequence[str]) -> Any:
-        import numpy as np
-
-        keys = [_COPY.sub("", t) for t in texts]
-        missing = list(dict.fromkeys(k for k in keys if k not in self.memo))
-        if missing:
-            self.memo.update(zip(missing, self.inner.encode(missing)))
-        return np.stack([self.memo[k] for k in keys])
-
-
 def _percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]

@@ -27,8 +27,10 @@ REFUSAL_TEXT = ("The debates in this corpus do not address this question"
 
 class Assistant:
     def __init__(self, retriever: Retriever, generator: Generator, k: int = 8,
-                 mode: str = "hybrid", refusal_threshold: float = 0.30) -> None:
+                 mode: str = "hybrid", refusal_threshold: float = 0.30,
+                 per_speech: int = 3) -> None:
         self.retriever = retriever
+        self.per_speech = per_speech  # passages of one speech among the k sources
         self.generator = generator
         self.k = k
         self.mode = mode
@@ -45,7 +47,8 @@ class Assistant:
             named = groups_mentioned(question if history else standalone)
             if named:
                 filters = replace(filters, parties=named)
-        hits = self.retriever.search(standalone, k=self.k, mode=self.mode, filters=filters)
+        hits = self.retriever.search(standalone, k=self.k, mode=self.mode, filters=filters,
+                                     per_speech=self.per_speech)
         if not hits:
             return standalone, filters, hits, "no passage matches the filters"
         best = max(hit.dense_score for hit in hits)

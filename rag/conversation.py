@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from .answer import Turn
 
-__all__ = ["groups_mentioned", "is_follow_up", "carry_subject"]
+__all__ = ["groups_mentioned", "strip_groups", "is_follow_up", "carry_subject"]
 
 # How people name the groups in questions -> canonical labels (see ingest.schema).
 _GROUP_PATTERNS: dict[str, str] = {
@@ -36,7 +36,8 @@ def groups_mentioned(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(group for _, group in sorted(found)))
 
 
-def _strip_groups(text: str) -> str:
+def strip_groups(text: str) -> str:
+    """The text with group names removed: the topic of "what did the Greens say about X"."""
     for pattern, _ in _COMPILED:
         text = pattern.sub(" ", text)
     return re.sub(r"\s{2,}", " ", text).strip()
@@ -56,5 +57,5 @@ def carry_subject(question: str, history: Sequence[Turn]) -> str:
     if not history or not is_follow_up(question):
         return question
     previous = history[-1].standalone or history[-1].question
-    subject = _strip_groups(previous.split(" (context: ")[-1].rstrip(")"))
+    subject = strip_groups(previous.split(" (context: ")[-1].rstrip(")"))
     return f"{question.strip()} (context: {subject})"

@@ -81,7 +81,6 @@ class CorpusIndex:
     @classmethod
     def load(cls, settings: Settings, client: Any, collection: str | None = None) -> CorpusIndex:
         """Build the mirror from the manifest and Chroma, reusing the on-disk cache."""
-        import numpy as np
 
         from ingest.store import open_collection
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from fake_llm import fake_llm  # noqa: F401 - the local OpenAI/Groq server fixture, for every module
 from ingest.embedder import Embedder
 from ingest.settings import Settings
 

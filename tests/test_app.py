@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from fake_llm import Status, fake_llm  # noqa: F401 - fixture
+from fake_llm import Status
 from ingest.pipeline import ingest_paths
 from ingest.store import open_client
 from ui.common import highlight, md_escape, safe_markdown

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fake_llm import Delay, Malformed, Reply, Status, fake_llm  # noqa: F401 - fixture
+from fake_llm import Delay, Malformed, Reply, Status
 from ingest.errors import ConfigError, ProviderError
 from ingest.settings import Settings
 from rag.answer import Source, Turn

@@ -191,12 +191,18 @@ def bench_ingest(
     limit: Annotated[int | None, typer.Option(min=1, help="Use the first N records.")] = None,
     repeat: Annotated[int, typer.Option(min=1, help="Repeat the input N times with new ids "
                                         "(to reach a larger corpus).")] = 1,
+    memory_mb: Annotated[float, typer.Option(
+        min=0, help="Also ingest the input repeated to at least this many MB and report the "
+        "peak RSS (copies reuse their original's vectors); 0 skips it.")] = 45.0,
+    throughput: Annotated[bool, typer.Option(
+        help="Measure pipeline vs raw encoder throughput and the re-ingest speed-up.")] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest throughput vs the raw encoder, re-ingest speed-up and peak RSS, in one run."""
     from eval.bench_ingest import run_ingest_benchmark
 
-    result = run_ingest_benchmark(load_settings(), path, limit=limit, repeat=repeat)
+    result = run_ingest_benchmark(load_settings(), path, limit=limit, repeat=repeat,
+                                  memory_mb=memory_mb, throughput=throughput)
     if as_json:
         _emit_json(result)
     else:
