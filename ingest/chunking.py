@@ -1,17 +1,43 @@
 """Speaker-aware chunking: a chunk never spans two speeches and fits the embedder.
 
-Lengths are counted in real word pieces with the embedder's own tokenizer (LangChain's
-``RecursiveCharacterTextSplitter.from_huggingface_tokenizer``), with an overlap between
-consecutive chunks of the same speech.
+Lengths are counted in real word pieces of the embedder's own tokenizer, by LangChain's
+``RecursiveCharacterTextSplitter`` (paragraphs, then sentences, then words), with an overlap
+between consecutive chunks of the same speech.
+
+The chunker counts with its own copy of the tokenizer: the encoder's tokenizer carries padding
+and truncation state that ``SentenceTransformer.encode`` sets while it runs, and ingest encodes
+one batch in a worker thread while it chunks the next, so sharing one would race.  Counting
+goes straight to the Rust tokenizer (no Python wrapper), with a small cache because the
+splitter measures the same pieces again when it merges them.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from .schema import Chunk, Speech, chunk_id_for
 
-__all__ = ["SpeechChunker"]
+__all__ = ["SpeechChunker", "token_counter"]
+
+
+def token_counter(tokenizer: Any) -> Any:
+    """``count(text) -> int``: word pieces of ``text`` (no special tokens) with an independent
+    copy of a Hugging Face fast tokenizer, padding and truncation off."""
+    from tokenizers import Tokenizer
+
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:  # a slow tokenizer: count through it (not shared with a thread here)
+        return lambda text: len(tokenizer.tokenize(text))
+    own = Tokenizer.from_str(backend.to_str())
+    own.no_padding()
+    own.no_truncation()
+
+    @lru_cache(maxsize=8192)
+    def count(text: str) -> int:
+        return len(own.encode(text, add_special_tokens=False).ids)
+
+    return count
 
 
 class SpeechChunker:
@@ -20,11 +46,11 @@ class SpeechChunker:
     def __init__(self, tokenizer: Any, chunk_tokens: int, overlap: int) -> None:
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-        self.tokenizer = tokenizer
-        self.splitter = RecursiveCharacterTextSplitter.from_huggingface_tokenizer(
-            tokenizer,
+        self.count = token_counter(tokenizer)
+        self.splitter = RecursiveCharacterTextSplitter(
             chunk_size=chunk_tokens,
             chunk_overlap=min(overlap, chunk_tokens // 2),
+            length_function=self.count,
             separators=["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""],
             keep_separator="end",
         )
@@ -32,7 +58,7 @@ class SpeechChunker:
 
     def split(self, speech: Speech, span_start: int) -> list[Chunk]:
         text = speech.text
-        if len(self.tokenizer.tokenize(text)) <= self.chunk_tokens:
+        if self.count(text) <= self.chunk_tokens:
             pieces = [text]
         else:
             pieces = [p for p in self.splitter.split_text(text) if p.strip()]

@@ -246,6 +246,7 @@ class Ingestor:
                 self._finish_batch(self._start_batch(pending, pool), report)
         if bar is not None:
             bar.close()
+        report.chunks_unchanged = max(0, self.manifest.run_chunk_count() - report.chunks_new)
         if report.debates_indexed or self.manifest.get_meta("index_version") is None:
             self.manifest.set_meta("index_version", f"{time.time_ns():x}")
 
@@ -302,8 +303,6 @@ class Ingestor:
         for debate_id, chunks, spans, _ in batch.pending:
             self.manifest.finish_debate(debate_id, chunks, spans)
         self.manifest.commit()
-        total = sum(len(chunks) for _, chunks, _, _ in batch.pending)
-        report.chunks_unchanged += total - len(batch.to_embed)
         report.chunks_new += len(batch.to_embed)
         report.chunks_removed += len(stale)
         report.debates_indexed += len(batch.pending)

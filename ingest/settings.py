@@ -29,10 +29,10 @@ class Settings(BaseSettings):
     # Embedding and chunking
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     embedding_device: str = "cpu"
-    embedding_batch_size: int = Field(32, ge=1)
+    embedding_batch_size: int = Field(16, ge=1)
     chunk_tokens: int = Field(224, ge=32, description="word pieces per chunk, header excluded")
     chunk_overlap: int = Field(32, ge=0)
-    ingest_flush_chunks: int = Field(512, ge=1, description="chunks embedded per write batch")
+    ingest_flush_chunks: int = Field(1024, ge=1, description="chunks embedded per write batch")
     max_speech_chars: int = Field(100_000, ge=1_000)
 
     # Chroma server (unset host = embedded PersistentClient under home)

@@ -48,6 +48,7 @@ class Manifest:
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open ingest state at {path}: {exc}") from None
         self.path = path
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS run_speeches (speech_id TEXT PRIMARY KEY)")
 
     def close(self) -> None:
         self.db.close()
@@ -63,6 +64,7 @@ class Manifest:
     def stage(self, speech: Speech, seq: int) -> str:
         """Record a speech; return 'new', 'changed' or 'unchanged'. Marks debates dirty."""
         key = speech.content_key()
+        self.db.execute("INSERT OR IGNORE INTO run_speeches VALUES (?)", (speech.speech_id,))
         row = self.db.execute("SELECT content_key, debate_id FROM speeches WHERE speech_id=?",
                               (speech.speech_id,)).fetchone()
         if row and row[0] == key:
@@ -139,6 +141,12 @@ class Manifest:
             "(SELECT speech_id FROM chunks WHERE chunk_id=?)", [(c,) for c in missing])
         self.db.executemany("DELETE FROM chunks WHERE chunk_id=?", [(c,) for c in missing])
         self.db.commit()
+
+    def run_chunk_count(self) -> int:
+        """Chunks of the speeches staged through this connection (this run's input)."""
+        return int(self.db.execute(
+            "SELECT COUNT(*) FROM chunks WHERE speech_id IN (SELECT speech_id FROM run_speeches)"
+        ).fetchone()[0])
 
     def chunk_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])

@@ -10,8 +10,10 @@ the collection folder, and reloaded when an ingest changed the corpus.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from .lexical import Bm25Index, tokenize
 __all__ = ["ChunkRecord", "CorpusIndex"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChunkRecord:
     chunk_id: str
     speech_id: str
@@ -81,23 +83,22 @@ class CorpusIndex:
     @classmethod
     def load(cls, settings: Settings, client: Any, collection: str | None = None) -> CorpusIndex:
         """Build the mirror from the manifest and Chroma, reusing the on-disk cache."""
-
         from ingest.store import open_collection
 
         name = collection or settings.collection
         manifest = Manifest(settings.state_path(name))
         try:
             version = manifest.get_meta("index_version") or "empty"
-            speeches: dict[str, Speech] = {}
-            rows = manifest.db.execute(
-                "SELECT c.chunk_id, c.speech_id, c.chunk_index, c.char_start, c.char_end, c.text,"
-                " s.body FROM chunks c JOIN speeches s USING (speech_id) ORDER BY c.chunk_id"
-            ).fetchall()
+            # speeches once each, then chunks streamed (a join would repeat each speech's
+            # whole body on every one of its chunks' rows)
+            speeches = {sid: Speech(**json.loads(body)) for sid, body in manifest.db.execute(
+                "SELECT speech_id, body FROM speeches WHERE speech_id IN "
+                "(SELECT DISTINCT speech_id FROM chunks)")}
             records = []
-            for cid, sid, index, start, end, text, body in rows:
-                speech = speeches.get(sid)
-                if speech is None:
-                    speech = speeches[sid] = Speech(**json.loads(body))
+            for cid, sid, index, start, end, text in manifest.db.execute(
+                    "SELECT chunk_id, speech_id, chunk_index, char_start, char_end, text "
+                    "FROM chunks ORDER BY chunk_id"):
+                speech = speeches[sid]
                 records.append(ChunkRecord(
                     cid, sid, speech.debate_id, speech.debate_title, speech.date, speech.year,
                     speech.speaker, speech.party, speech.role, speech.language, index, start,
@@ -117,7 +118,7 @@ class CorpusIndex:
             except OSError:
                 bm25 = None
             if bm25 is None:
-                bm25 = Bm25Index.build([_lexical_text(r) for r in records])
+                bm25 = Bm25Index.build(_lexical_text(r) for r in records)
                 bm25.save(bm25_dir)
                 (bm25_dir / "version").write_text(version)
         return cls(records, embeddings, bm25, version, settings.markdown_dir(name), speeches)
@@ -191,12 +192,24 @@ def _mirror_vectors(cache: Path, version: str, ids: list[str], collection: Any) 
         old_ids, old_vectors = [], None
     row = {cid: i for i, cid in enumerate(old_ids)}
     missing = [cid for cid in ids if cid not in row]
-    fetched = _fetch_vectors(collection(), missing) if missing else {}
+    batches = _fetch_vectors(collection(), missing) if missing else iter(())
+    first = next(batches, None)
     dim = old_vectors.shape[1] if old_vectors is not None else (
-        len(next(iter(fetched.values()))) if fetched else 384)
+        first[1].shape[1] if first is not None else 384)
     vectors = np.empty((len(ids), dim), dtype=np.float32)
+    position = {cid: i for i, cid in enumerate(ids)}
     for i, cid in enumerate(ids):
-        vectors[i] = old_vectors[row[cid]] if cid in row else fetched[cid]
+        if cid in row:
+            vectors[i] = old_vectors[row[cid]]
+    found = 0
+    for got_ids, got in itertools.chain([first] if first else [], batches):
+        vectors[[position[cid] for cid in got_ids]] = got
+        found += len(got_ids)
+    if found != len(missing):
+        from ingest.errors import StoreError
+
+        raise StoreError(f"{len(missing) - found} chunks are in the manifest but not in Chroma "
+                         "(run `hemicycle ingest` again to repair the index)")
     del old_vectors  # release the memory map before replacing the file
     cache.mkdir(parents=True, exist_ok=True)
     tmp = cache / "vectors.tmp.npy"
@@ -207,19 +220,15 @@ def _mirror_vectors(cache: Path, version: str, ids: list[str], collection: Any) 
     return vectors
 
 
-def _fetch_vectors(collection: Any, ids: list[str]) -> dict[str, Any]:
-    vectors: dict[str, Any] = {}
-    step = 2000
+def _fetch_vectors(collection: Any, ids: list[str],
+                   step: int = 2000) -> Iterator[tuple[list[str], Any]]:
+    """Vectors of ``ids`` from Chroma, a batch at a time, as float32 (Chroma returns float64)."""
+    import numpy as np
+
     for i in range(0, len(ids), step):
         got = collection.get(ids=ids[i: i + step], include=["embeddings"])
-        vectors.update(zip(got["ids"], got["embeddings"]))
-    missing = [cid for cid in ids if cid not in vectors]
-    if missing:
-        from ingest.errors import StoreError
-
-        raise StoreError(f"{len(missing)} chunks are in the manifest but not in Chroma "
-                         "(run `hemicycle ingest` again to repair the index)")
-    return vectors
+        if got["ids"]:
+            yield list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32)
 
 
 def _lexical_text(record: ChunkRecord) -> str:

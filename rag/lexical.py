@@ -8,7 +8,7 @@ caller masks by metadata, so filters cost one vector operation.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -38,11 +38,16 @@ class Bm25Index:
         self.vocab: dict[str, int] = model.vocab_dict
 
     @classmethod
-    def build(cls, texts: Sequence[str]) -> Bm25Index:
+    def build(cls, texts: Iterable[str]) -> Bm25Index:
+        """Index texts, turning tokens into vocabulary ids as it goes (lists of ids that share
+        the vocabulary's int objects cost a fraction of lists of token strings)."""
         import bm25s
 
+        vocab: dict[str, int] = {"": 0}  # the empty token scores documents with no term
+        ids = [[vocab.setdefault(t, len(vocab)) for t in tokenize(text)] or [0]
+               for text in texts]
         model = bm25s.BM25()  # Lucene variant, k1=1.5, b=0.75
-        model.index([tokenize(t) or [""] for t in texts], show_progress=False)
+        model.index((ids, vocab), show_progress=False)
         return cls(model)
 
     def save(self, folder: Path) -> None:

@@ -23,12 +23,13 @@ from ingest.errors import ConfigError, ProviderError
 from ingest.settings import Settings
 
 from .answer import Generation, Source, Turn
-from .prompts import NOT_IN_SOURCES, answer_messages, rewrite_messages
+from .prompts import answer_messages, rewrite_messages
 
 __all__ = ["LLMSpec", "LLMReply", "LLMClient", "LLMGenerator", "parse_spec",
            "make_chat_model", "make_llm_generator"]
 
 M = TypeVar("M", bound=BaseModel)
+_HOLD = 48  # characters held back: longer than any refusal opening _REFUSAL looks for
 _REFUSAL = re.compile(r"\bNOT_IN_SOURCES\b|^\s*the (provided )?sources do not (answer|address)",
                       re.IGNORECASE)
 
@@ -121,7 +122,6 @@ class LLMClient:
         self.spec = spec
         self.settings = settings
         self.chat_model = chat_model or make_chat_model(spec, settings)
-        self.last_usage: tuple[int | None, int | None] = (None, None)
 
     def complete(self, messages: Sequence[Any]) -> LLMReply:
         started = time.perf_counter()
@@ -138,20 +138,26 @@ class LLMClient:
         return LLMReply(text, self.spec.name, time.perf_counter() - started,
                         usage.get("input_tokens"), usage.get("output_tokens"))
 
-    def stream(self, messages: Sequence[Any]) -> Iterator[str]:
-        """Text deltas; token usage (when the provider reports it) in ``last_usage``."""
-        self.last_usage = (None, None)
+    def stream(self, messages: Sequence[Any]) -> Iterator[str | LLMReply]:
+        """Text deltas, then an ``LLMReply`` (whole text, token usage when reported) last.
+
+        Nothing is kept on the client, so one client can serve concurrent conversations."""
+        started = time.perf_counter()
+        usage: dict[str, Any] = {}
+        parts: list[str] = []
         try:
             for chunk in self.chat_model.stream(list(messages)):
-                usage = getattr(chunk, "usage_metadata", None)
-                if usage:
-                    self.last_usage = (usage.get("input_tokens"), usage.get("output_tokens"))
+                usage = getattr(chunk, "usage_metadata", None) or usage
                 if chunk.content:
-                    yield chunk.content if isinstance(chunk.content, str) else str(chunk.content)
+                    text = chunk.content if isinstance(chunk.content, str) else str(chunk.content)
+                    parts.append(text)
+                    yield text
         except (ConfigError, ProviderError):
             raise
         except Exception as exc:
             raise _provider_error(self.spec, exc) from None
+        yield LLMReply("".join(parts), self.spec.name, time.perf_counter() - started,
+                       usage.get("input_tokens"), usage.get("output_tokens"))
 
     def complete_json(self, messages: Sequence[Any], model: type[M]) -> M:
         """A reply validated into ``model`` (the JSON may be wrapped in a code fence)."""
@@ -186,25 +192,21 @@ class LLMGenerator:
         return self._generation(reply.text, (reply.prompt_tokens, reply.completion_tokens))
 
     def stream(self, question: str, sources: Sequence[Source]) -> Iterator[str | Generation]:
-        parts: list[str] = []
-        held = ""  # hold back text that may turn out to be the refusal sentinel
-        for delta in self.client.stream(answer_messages(question, sources)):
-            parts.append(delta)
-            if held is not None and len("".join(parts)) < len(NOT_IN_SOURCES) + 2:
-                held = "".join(parts)
+        """Deltas as they come, except that the first ``_HOLD`` characters are held back until
+        they cannot be the start of a refusal, and a refusal is never shown as an answer."""
+        seen, shown = "", 0
+        usage: tuple[int | None, int | None] = (None, None)
+        for item in self.client.stream(answer_messages(question, sources)):
+            if isinstance(item, LLMReply):
+                usage = (item.prompt_tokens, item.completion_tokens)
                 continue
-            if held:
-                if _REFUSAL.search(held + delta):
-                    continue
-                yield held
-                held = ""
-            elif _REFUSAL.search("".join(parts)):
-                continue
-            yield delta
-        text = "".join(parts)
-        if held and not _REFUSAL.search(text):
-            yield held
-        yield self._generation(text, self.client.last_usage)
+            seen += item
+            if len(seen) >= _HOLD and not _REFUSAL.search(seen):
+                yield seen[shown:]
+                shown = len(seen)
+        if shown < len(seen) and not _REFUSAL.search(seen):
+            yield seen[shown:]
+        yield self._generation(seen, usage)
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str:
         if not history:

@@ -80,6 +80,8 @@ def test_rerun_adds_nothing_and_embeds_nothing(settings, embedder, tiny_corpus):
     ids_before = sorted(_collection(settings).get(include=[])["ids"])
     second = _ingest(settings, embedder, tiny_corpus)
     assert second.chunks_new == 0 and second.chunks_removed == 0
+    assert second.chunks_unchanged == first.chunks_new  # "0 new, N unchanged"
+    assert "chunks: 0 new, " + f"{first.chunks_new} unchanged" in second.summary_lines()[2]
     assert second.speeches["unchanged"] == 10 and second.embed_seconds == 0
     assert second.debates_indexed == 0
     assert sorted(_collection(settings).get(include=[])["ids"]) == ids_before

@@ -57,6 +57,7 @@ def test_streamed_answer_yields_deltas_then_the_generation(tmp_path, fake_llm):
     deltas, final = items[:-1], items[-1]
     assert len(deltas) > 3 and all(isinstance(d, str) for d in deltas)
     assert "".join(deltas) == text == final.text
+    assert final.prompt_tokens == 120 and final.completion_tokens == len(text.split())
     assert fake_llm.completions[0].body["stream"] is True
 
 

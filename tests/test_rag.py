@@ -157,3 +157,28 @@ def test_search_mirror_is_updated_incrementally(settings, embedder, tmp_path, mo
     assert np.allclose(second.embeddings, expected, atol=1e-6)
     hits = Retriever(second, embedder).search("14 core ILO conventions", k=1, mode="bm25")
     assert hits[0].record.speech_id == "t-004"  # BM25 rebuilt for the new text
+
+
+@pytest.mark.parametrize("sentence, quote", [
+    ("Madam President, Commissioner, Minister, colleagues, on behalf of the Greens/EFA Group: "
+     "we will vote against this agreement, and I want to explain why.",
+     "we will vote against this agreement, and I want to explain why."),
+    ("Mr President, the beef quota of 99,000 tonnes is far too large.",
+     "the beef quota of 99,000 tonnes is far too large."),
+    ("Madam President, thank you.", "Madam President, thank you."),  # nothing left: kept whole
+    ("The Commissioner says the clause works.", "The Commissioner says the clause works."),
+])
+def test_quotes_leave_out_the_salutation_and_stay_exact(sentence, quote):
+    from rag.extractive import trim_salutation
+
+    assert trim_salutation(sentence) == quote and sentence.endswith(quote)
+
+
+def test_topic_drops_groups_and_interrogative_framing():
+    from rag.extractive import topic_of
+
+    assert topic_of("What did the Greens argue against the Mercosur deal?") == \
+        "argue against the Mercosur deal"
+    assert topic_of("How much would the EU pay per relocated adult?") == \
+        "would the EU pay per relocated adult"
+    assert topic_of("and what did the S&D say?") == "and what did the S&D say?"  # nothing left

@@ -1,4 +1,5 @@
-"""The objects the CLI and the Streamlit app share: settings, embedder, client, index.
+"""The objects the CLI and the Streamlit app share: settings, embedder, client, index and
+generators (with their chat-model clients).
 
 Built lazily and once per process; the UI caches them with ``st.cache_resource``.
 """
@@ -33,6 +34,7 @@ class Services:
     _embedder: Embedder | None = field(default=None, repr=False)
     _client: Any = field(default=None, repr=False)
     _indexes: dict[str, Any] = field(default_factory=dict, repr=False)
+    _generators: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def embedder(self) -> Embedder:
@@ -74,13 +76,20 @@ class Services:
 
         return Retriever(self.index(collection), self.embedder)
 
+    def generator(self, spec: str | None = None) -> Any:
+        """One generator (and its chat model client) per spec, built on first use."""
+        from rag.generators import make_generator
+
+        spec = spec or self.settings.generator
+        if spec not in self._generators:
+            self._generators[spec] = make_generator(spec, self.settings, self.embedder)
+        return self._generators[spec]
+
     def assistant(self, generator: str | None = None, collection: str | None = None,
                   k: int | None = None, mode: str | None = None) -> Any:
         from rag.assistant import Assistant
-        from rag.generators import make_generator
 
         s = self.settings
-        return Assistant(self.retriever(collection),
-                         make_generator(generator or s.generator, s, self.embedder),
+        return Assistant(self.retriever(collection), self.generator(generator),
                          k=k or s.top_k, mode=mode or s.retriever,
                          refusal_threshold=s.refusal_threshold)
