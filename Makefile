@@ -36,7 +36,7 @@ run: ingest-sample
 test: install-test browser
 	$(BIN)/python -m pytest
 
-bench: install
+bench: ingest-sample
 	$(BIN)/hemicycle bench ingest
 	$(BIN)/hemicycle bench query
 

@@ -162,7 +162,7 @@ class CorpusIndex:
     def dense_scores(self, query_vector: Any) -> Any:
         # One BLAS thread: the mat-vec is memory-bound, and OpenBLAS's worker threads keep
         # spinning after a call, starving the next query's encoding (torch's threads) on a
-        # small machine: p95 at 65k chunks went from ~110 ms to ~20 ms with this limit.
+        # small machine: hybrid p95 at 65k chunks went from ~110 ms to ~25 ms with this limit.
         with _blas().limit(limits=1, user_api="blas"):
             return self.embeddings @ query_vector
 
