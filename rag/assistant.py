@@ -93,7 +93,7 @@ class Assistant:
         citations = [Citation.from_source(sources[n - 1], generation.quotes.get(n) or
                                           best_sentence(sources[n - 1].text,
                                                         _claim_for(text, n)))
-                     for n in used]
+                     for n in sorted(used)]
         yield Answer(
             question=question, answer=text, refused=False, generator=self.generator.name,
             latency_s=time.perf_counter() - started, citations=citations,

@@ -69,6 +69,8 @@ def test_extractive_answer_quotes_and_cites(assistant, settings):
     assert not answer.refused
     assert "[1]" in answer.answer and "99,000 tonnes" in answer.answer
     assert answer.filters == "group Greens/EFA"  # group named in the question
+    numbers = [c.n for c in answer.citations]
+    assert numbers == sorted(set(numbers))  # the source list reads [1], [2], ... like footnotes
     first = answer.citations[0]
     assert first.speaker == "Jonas Weber" and first.party == "Greens/EFA"
     markdown = (settings.markdown_dir() / f"{first.debate_id}.md").read_text("utf-8")
