@@ -28,8 +28,9 @@ REFUSAL_TEXT = ("The debates in this corpus do not address this question"
 class Assistant:
     def __init__(self, retriever: Retriever, generator: Generator, k: int = 8,
                  mode: str = "hybrid", refusal_threshold: float = 0.30,
-                 per_speech: int = 3) -> None:
+                 per_speech: int = 3, min_passage_words: int = 120) -> None:
         self.retriever = retriever
+        self.min_passage_words = min_passage_words  # shorter passages get their neighbours
         self.per_speech = per_speech  # passages of one speech among the k sources
         self.generator = generator
         self.k = k
@@ -49,6 +50,10 @@ class Assistant:
                 filters = replace(filters, parties=named)
         hits = self.retriever.search(standalone, k=self.k, mode=self.mode, filters=filters,
                                      per_speech=self.per_speech)
+        if self.min_passage_words:
+            taken = frozenset(h.record.chunk_id for h in hits)
+            hits = [replace(h, record=self.retriever.index.widen(
+                h.record, self.min_passage_words, taken - {h.record.chunk_id})) for h in hits]
         if not hits:
             return standalone, filters, hits, "no passage matches the filters"
         best = max(hit.dense_score for hit in hits)

@@ -11,6 +11,7 @@ the collection folder, and reloaded when an ingest changed the corpus.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import json
@@ -76,6 +77,8 @@ class CorpusIndex:
         self.bm25 = bm25
         self.version = version
         self.markdown_dir = markdown_dir
+        self._by_speech: dict[str, list[ChunkRecord]] | None = None
+        self._markdown_cache: dict[str, str] = {}
         self.speeches = speeches or {}
         self.position = {r.chunk_id: i for i, r in enumerate(records)}
         self.party_code, self.parties = _codes([r.party for r in records])
@@ -180,6 +183,53 @@ class CorpusIndex:
     def speech_text(self, speech_id: str) -> str:
         speech = self.speeches.get(speech_id)
         return speech.text if speech else ""
+
+    def widen(self, record: ChunkRecord, min_words: int,
+              keep_out: frozenset[str] = frozenset()) -> ChunkRecord:
+        """The passage around ``record``, grown to at least ``min_words`` words.
+
+        A chunk can be short (a speech's opening paragraph, when the next paragraph alone
+        fills a chunk), and then holds the speaker's framing but not the arguments.  It is
+        joined with the next chunks of the same speech (then the previous ones), never with
+        a chunk in ``keep_out`` (already a source of its own).  The text is the span of the
+        debate markdown those chunks cover, so quotes and character spans stay exact.
+        """
+        if len(record.text.split()) >= min_words or self.markdown_dir is None:
+            return record
+        siblings = self._siblings().get(record.speech_id, [])
+        at = next((i for i, r in enumerate(siblings) if r.chunk_id == record.chunk_id), None)
+        if at is None:
+            return record
+        start, end = record.char_start, record.char_end
+        words = len(record.text.split())
+        for step in (1, -1):  # the following chunks first, then the preceding ones
+            i = at + step
+            while words < min_words and 0 <= i < len(siblings) and \
+                    siblings[i].chunk_id not in keep_out:
+                start, end = min(start, siblings[i].char_start), max(end, siblings[i].char_end)
+                words = len(self._markdown(record.debate_id)[start:end].split())
+                i += step
+        if (start, end) == (record.char_start, record.char_end):
+            return record
+        text = self._markdown(record.debate_id)[start:end]
+        return dataclasses.replace(record, text=text, char_start=start, char_end=end)
+
+    def _siblings(self) -> dict[str, list[ChunkRecord]]:
+        if self._by_speech is None:
+            by_speech: dict[str, list[ChunkRecord]] = {}
+            for r in self.records:
+                by_speech.setdefault(r.speech_id, []).append(r)
+            for chunks in by_speech.values():
+                chunks.sort(key=lambda r: r.chunk_index)
+            self._by_speech = by_speech
+        return self._by_speech
+
+    def _markdown(self, debate_id: str) -> str:
+        if debate_id not in self._markdown_cache:
+            assert self.markdown_dir is not None
+            self._markdown_cache[debate_id] = (
+                self.markdown_dir / f"{debate_id}.md").read_text("utf-8")
+        return self._markdown_cache[debate_id]
 
 
 def _mirror_vectors(cache: Path, version: str, ids: list[str], collection: Any) -> Any:

@@ -184,3 +184,34 @@ def test_topic_drops_groups_and_interrogative_framing():
     assert topic_of("How much would the EU pay per relocated adult?") == \
         "would the EU pay per relocated adult"
     assert topic_of("and what did the S&D say?") == "and what did the S&D say?"  # nothing left
+
+
+def test_a_short_opening_passage_is_widened_with_the_next_chunk(settings, embedder, tmp_path):
+    from conftest import write_jsonl
+
+    reasons = " ".join(
+        f"Reason {i}: the Cerrado savanna loses {i * 1000} square kilometres a year to soy and "
+        f"cattle pasture, and the agreement's chapter on forests cannot be enforced." for i in
+        range(1, 15))
+    text = ("Madam President, we will vote against the Zephyr agreement, and I will explain "
+            "why.\n\n" + reasons)
+    corpus = write_jsonl(tmp_path / "one.jsonl", [{
+        "id": "w-1", "speaker_name": "Ada Lind", "speaker_party": "Greens/EFA",
+        "speaker_role": "MEP", "debate_title": "Zephyr trade agreement", "date": "2024-01-10",
+        "text": text}])
+    client = open_client(settings)
+    ingest_paths(settings, [corpus], embedder, client)
+    index = CorpusIndex.load(settings, client)
+    first, second = sorted(index.records, key=lambda r: r.chunk_index)[:2]
+    assert first.text.startswith("Madam President") and "Cerrado" not in first.text
+    wide = index.widen(first, 120)
+    markdown = (settings.markdown_dir() / f"{first.debate_id}.md").read_text("utf-8")
+    assert wide.text.startswith(first.text) and second.text in wide.text
+    assert markdown[wide.char_start:wide.char_end] == wide.text
+    assert wide.chunk_id == first.chunk_id and len(wide.text.split()) >= 120
+    assert index.widen(first, 120, frozenset({second.chunk_id})) == first  # already a source
+    assert index.widen(second, 120) == second  # long enough as it is
+
+    answer = Assistant(Retriever(index, embedder), ExtractiveGenerator(embedder), k=1,
+                       per_speech=1).ask("Why will they vote against the Zephyr agreement?")
+    assert not answer.refused and "Cerrado savanna" in answer.sources[0].passage
