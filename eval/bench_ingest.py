@@ -147,27 +147,19 @@ def run_ingest_benchmark(settings: Settings, path: Path | None, limit: int | Non
 
 
 def _memory_child(corpus: Path, home: Path) -> None:
-    """``python -m eval.bench_ingest CORPUS HOME``: one ingest with replayed copies, and the
-    search-mirror refresh that ``hemicycle ingest`` does; prints its report and peak RSS."""
-    from ingest.pipeline import ingest_paths
-    from ingest.store import open_client
-    from rag.index import CorpusIndex
+    """``python -m eval.bench_ingest CORPUS HOME``: one ingest as ``hemicycle ingest`` does it
+    (search mirror included), with replayed copies; prints its report and peak RSS."""
+    from ui.services import Services
 
     from .scale import ReplayEmbedder
 
     settings = Settings(home=home)
     embedder = ReplayEmbedder(Embedder(settings.embedding_model, settings.embedding_device,
                                        settings.embedding_batch_size))
-    client = open_client(settings)
-    report = ingest_paths(settings, [corpus], embedder, client)
-    started = time.perf_counter()
-    CorpusIndex.load(settings, client)
-    report.search_index_seconds = time.perf_counter() - started
-    report.seconds += report.search_index_seconds
+    report = Services(settings, _embedder=embedder).ingest([corpus])
     print(json.dumps({**report.to_dict(), "encoded": len(embedder.memo),
                       "peak_rss_mb": round(resource.getrusage(
                           resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
-
 
 if __name__ == "__main__":
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -3,8 +3,9 @@
 1. Sources far less relevant than the best one are set aside (the two best-ranked are always
    kept), so a question about Mercosur is not answered with quotes from a farming debate.
 2. Sentences that state something (not questions) are scored against the question's topic
-   (group names removed: the group is already a filter; interrogative framing removed) with the same embedder as retrieval; each sentence is embedded with its
-   debate title, as passages are, so "the beef quota is 99,000 tonnes" stays about Mercosur.
+   (without group names, which are already a filter, and without interrogative framing)
+   with the same embedder as retrieval; each sentence is embedded with its debate title,
+   as passages are, so "the beef quota is 99,000 tonnes" stays about Mercosur.
 3. The best are kept by maximal marginal relevance (relevant, and not a point already
    quoted; at most two per source), the salutation that opens a speech is left
    out of the quote, and the quotes are grouped by speaker, each followed by its ``[n]``.

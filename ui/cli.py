@@ -6,7 +6,6 @@ import json
 import os
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -61,7 +60,6 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest debates into the index (idempotent: re-running adds nothing)."""
-    from ingest.pipeline import ingest_paths
     from rag.filters import parse_date
 
     column_map = {}
@@ -70,15 +68,9 @@ def ingest(
         if not sep or not field or not column:
             raise InputError(f"--map expects FIELD=COLUMN, got {item!r}")
         column_map[field.strip()] = column.strip()
-    services = _services()
-    report = ingest_paths(services.settings, paths, services.embedder, services.client,
-                          collection, limit, parse_date(date, "--date"), column_map,
-                          show_progress=progress and not as_json)
-    if report.changed:  # refresh the search mirror (vectors + BM25) now, not at the first query
-        started = time.perf_counter()
-        services.index(collection)
-        report.search_index_seconds = time.perf_counter() - started
-        report.seconds += report.search_index_seconds
+    report = _services().ingest(paths, collection, limit=limit,
+                                default_date=parse_date(date, "--date"),
+                                column_map=column_map, show_progress=progress and not as_json)
     if as_json:
         _emit_json(report.to_dict())
     else:

@@ -6,7 +6,10 @@ Built lazily and once per process; the UI caches them with ``st.cache_resource``
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ingest.embedder import Embedder
@@ -51,6 +54,21 @@ class Services:
 
             self._client = open_client(self.settings)
         return self._client
+
+    def ingest(self, paths: Sequence[Path], collection: str | None = None,
+               **options: Any) -> Any:
+        """``ingest_paths``, then the search mirror (vectors + BM25) refreshed now rather than
+        at the first query when the corpus changed; its time is part of the report."""
+        from ingest.pipeline import ingest_paths
+
+        report = ingest_paths(self.settings, paths, self.embedder, self.client, collection,
+                              **options)
+        if report.changed:
+            started = time.perf_counter()
+            self.index(collection)
+            report.search_index_seconds = time.perf_counter() - started
+            report.seconds += report.search_index_seconds
+        return report
 
     def index(self, collection: str | None = None, refresh: bool = True) -> Any:
         """The collection's in-memory mirror, reloaded when an ingest changed it."""
