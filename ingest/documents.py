@@ -1,9 +1,12 @@
 """Verbatim-report documents (PDF, DOCX, HTML, TXT, MD) → EU Debates-style records.
 
-Documents are converted to markdown with markitdown, then split into speeches at the
+A CRE HTML page saved from the EP site is read block by block from its DOM (see ``cre``).
+Other documents are converted to markdown with markitdown, then split into speeches at the
 speaker headings of the EP verbatim report: ``Name (Group). – text``,
-``Name, on behalf of the X Group. – text``, ``Name, Member of the Commission. – text``,
-``President. – text``.  Text that cannot be attributed is kept with speaker "unknown".
+``Name, on behalf of the X Group. – text`` (and the same formulas in every EU language, see
+``formulas``), ``Name, Member of the Commission. – text``, ``President. – text``.
+Text that cannot be attributed is kept with speaker "unknown".  Each speech's language is
+detected (``language``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .cre import is_cre_html, parse_cre_html, read_html, repair_mojibake
 from .errors import InputError
+from .formulas import group_from_role, is_chair
+from .language import detect_language
 from .schema import content_hash
 
 __all__ = ["DOCUMENT_SUFFIXES", "convert_to_markdown", "split_speeches", "document_records"]
@@ -30,7 +36,6 @@ _SPEAKER = re.compile(
     r"\.(?:\*\*)?[ \t]*(?:\*\*)?[–—-][ \t]+",
     re.MULTILINE,
 )
-_ON_BEHALF = re.compile(r"on behalf of the (?P<group>.+?) Group", re.IGNORECASE)
 _HEADING = re.compile(r"^#{1,4}[ \t]+(?P<title>.+?)[ \t#]*$", re.MULTILINE)
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _LONG_DATE = re.compile(
@@ -40,22 +45,29 @@ _LONG_DATE = re.compile(
 _MONTHS = {m: i for i, m in enumerate(
     ["January", "February", "March", "April", "May", "June", "July", "August", "September",
      "October", "November", "December"], start=1)}
-_CHAIR = {"president", "vice-president", "chair"}
 
 
 def convert_to_markdown(path: Path) -> str:
     """Convert one document with markitdown; plain text and markdown are read as they are."""
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty")
     if path.suffix.lower() in (".txt", ".md"):
         try:
-            return path.read_text(encoding="utf-8")
+            return repair_mojibake(path.read_text(encoding="utf-8"))
         except UnicodeDecodeError:
             raise InputError(f"{path}: not UTF-8 text") from None
     from markitdown import MarkItDown
 
     try:
-        return MarkItDown(enable_plugins=False).convert(str(path)).text_content
+        text = MarkItDown(enable_plugins=False).convert(str(path)).text_content
     except Exception as exc:  # markitdown wraps converter errors in several types
         raise InputError(f"{path}: cannot convert document ({type(exc).__name__}: {exc})") from None
+    if not text.strip():
+        kind = "scanned PDF without a text layer (run OCR first)" if \
+            path.suffix.lower() == ".pdf" else "document"
+        raise InputError(f"{path}: no text found; expected a verbatim report with text, "
+                         f"found an empty {kind}")
+    return repair_mojibake(text)
 
 
 def find_date(text: str) -> dt.date | None:
@@ -73,10 +85,9 @@ def _speaker_fields(match: re.Match[str]) -> dict[str, str]:
     name = match["name"].strip()
     group = (match["group"] or "").strip()
     role = (match["role"] or "").strip()
-    behalf = _ON_BEHALF.search(role)
-    if behalf:
-        group, role = behalf["group"].strip(), "MEP"
-    elif name.lower() in _CHAIR:
+    if not group and role:
+        group = group_from_role(role)
+    if is_chair(name) and not role:
         role = name
     elif group and not role:
         role = "MEP"
@@ -120,15 +131,39 @@ def _clean(text: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
+def _cre_records(path: Path, html: str) -> Iterator[dict[str, Any]]:
+    page = parse_cre_html(html, str(path))
+    date = page.date.isoformat()
+    for block in page.blocks:
+        key = content_hash(f"{block.speaker_name}|{block.text}", 4)
+        yield {"debate_title": block.debate_title, "speaker_name": block.speaker_name,
+               "speaker_party": block.speaker_party, "speaker_role": block.speaker_role,
+               "text": block.text, "date": date,
+               "intervention_language": detect_language(block.text),
+               "id": f"cre-{date}-{block.position:04d}-{key}",
+               "source": str(path), "position": block.position}
+
+
 def document_records(path: Path, default_date: dt.date | None = None) -> Iterator[dict[str, Any]]:
     """Records (EU Debates layout) for one verbatim-report document."""
+    if path.suffix.lower() in (".html", ".htm") and path.stat().st_size:
+        html = read_html(path)
+        if is_cre_html(html):
+            yield from _cre_records(path, html)
+            return
     markdown = convert_to_markdown(path)
     date = find_date(markdown) or default_date
     if date is None:
         raise InputError(f"{path}: no sitting date found in the document (pass --date YYYY-MM-DD)")
+    records = list(split_speeches(markdown))
+    if not any(r["speaker_name"] != "unknown" for r in records):
+        raise InputError(f"{path}: no speaker headings found (expected a verbatim report with "
+                         "lines such as 'Name (Group). – text')")
     seen: Counter[str] = Counter()
-    for record in split_speeches(markdown):
+    for position, record in enumerate(records, start=1):
         key = content_hash("|".join(record.values()), 6)
         seen[key] += 1
-        yield {**record, "date": date.isoformat(), "intervention_language": "en",
-               "id": f"doc-{content_hash(path.name, 4)}-{key}-{seen[key]}"}
+        yield {**record, "date": date.isoformat(),
+               "intervention_language": detect_language(record["text"]),
+               "id": f"doc-{content_hash(path.name, 4)}-{key}-{seen[key]}",
+               "source": str(path), "position": position}

@@ -166,7 +166,15 @@ def to_speech(record: Mapping[str, Any], max_chars: int) -> Speech:
         speech_id=speech_id, debate_id=debate_id_for(iso, title), debate_title=title,
         date=iso, year=date.year, speaker=speaker, party=party, role=role,
         language=language or "unknown", text=text, translated=used_translation,
+        source=str(record.get("source") or ""), position=_position(record.get("position")),
     )
+
+
+def _position(value: Any) -> int:
+    try:
+        return int(value) if value not in (None, "") else 0
+    except (TypeError, ValueError):
+        return 0
 
 
 class RecordReader:
@@ -199,6 +207,8 @@ class RecordReader:
                 yield Reject(source, position, record)
                 continue
             record = self._remap(record)
+            if not record.get("source"):  # remember where the speech came from
+                record = {**record, "source": source, "position": position}
             try:
                 yield to_speech(record, self.max_chars)
             except ValueError as exc:

@@ -70,6 +70,8 @@ class Speech:
     language: str
     text: str
     translated: bool = False
+    source: str = ""  # the file the speech was read from, and its position there
+    position: int = 0
 
     def content_key(self) -> str:
         """Hash of everything that ends up in the index: a change means re-chunking."""

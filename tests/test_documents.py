@@ -82,7 +82,7 @@ def test_documents_are_split_into_attributed_speeches(tmp_path, suffix, writer):
     assert speakers == [
         ("President", "", "President"),
         ("Anna Kowalska", "PPE", "MEP"),
-        ("Jan Dupont", "Verts/ALE", "MEP"),
+        ("Jan Dupont", "Verts/ALE", "on behalf of the Verts/ALE Group"),
         ("Valdis Ozols", "", "Member of the Commission"),
     ]
     assert all(r["date"] == "2021-03-10" for r in records)
