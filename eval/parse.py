@@ -21,7 +21,8 @@ from typing import Any
 from ingest.errors import InputError
 from ingest.schema import normalize_party
 
-__all__ = ["ParseFigures", "compare_records", "load_published", "run_parse_eval", "TARGETS"]
+__all__ = ["ParseFigures", "TARGETS", "compare_records", "default_pages", "ingest_throughput",
+           "load_published", "run_parse_eval"]
 
 # figure → (target, higher is better)
 TARGETS = {"count_gap": (0.02, False), "attributed": (0.98, True), "speaker": (0.98, True),
@@ -181,3 +182,31 @@ def run_parse_eval(pages: list[Path], records_path: Path,
     for day, parsed in sorted(parsed_by_day.items()):
         compare_records(parsed, published.get(day, []), figures)
     return figures
+
+
+def default_pages() -> Path | None:
+    """The real CRE pages in ../shared/corpora/cre-html, when present."""
+    from .scale import default_corpus
+
+    corpus = default_corpus()
+    folder = corpus.parent / "cre-html" if corpus else None
+    return folder if folder and folder.is_dir() else None
+
+
+def ingest_throughput(settings: Any, pages: list[Path]) -> dict[str, float]:
+    """A whole ingest of the pages into a fresh temporary home: chunks/s end to end."""
+    import tempfile
+
+    from ingest.embedder import Embedder
+    from ingest.pipeline import ingest_paths
+    from ingest.store import open_client
+
+    with tempfile.TemporaryDirectory(prefix="hemicycle-parse-") as home:
+        fresh = settings.model_copy(update={"home": Path(home), "chroma_host": None})
+        embedder = Embedder(fresh.embedding_model, fresh.embedding_device,
+                            fresh.embedding_batch_size)
+        report = ingest_paths(fresh, pages, embedder, open_client(fresh))
+    return {"speeches": float(sum(report.speeches.values())), "chunks": float(report.chunks_new),
+            "seconds": round(report.seconds, 2),
+            "chunks_per_second": round(report.chunks_per_second, 2),
+            "rejected": float(sum(report.rejected.values()))}

@@ -152,13 +152,13 @@ def document_records(path: Path, default_date: dt.date | None = None) -> Iterato
             yield from _cre_records(path, html)
             return
     markdown = convert_to_markdown(path)
-    date = find_date(markdown) or default_date
-    if date is None:
-        raise InputError(f"{path}: no sitting date found in the document (pass --date YYYY-MM-DD)")
     records = list(split_speeches(markdown))
     if not any(r["speaker_name"] != "unknown" for r in records):
         raise InputError(f"{path}: no speaker headings found (expected a verbatim report with "
                          "lines such as 'Name (Group). – text')")
+    date = find_date(markdown) or default_date
+    if date is None:
+        raise InputError(f"{path}: no sitting date found in the document (pass --date YYYY-MM-DD)")
     seen: Counter[str] = Counter()
     for position, record in enumerate(records, start=1):
         key = content_hash("|".join(record.values()), 6)

@@ -55,6 +55,8 @@ class IngestReport:
     embed_seconds: float = 0.0
     search_index_seconds: float = 0.0  # mirror + BM25 refresh, set by the caller (see ui.cli)
     rejects_path: str = ""
+    skipped: list[str] = field(default_factory=list)  # files of a folder not read, and why
+    errors: list[str] = field(default_factory=list)  # why a whole file could not be read
 
     @property
     def changed(self) -> bool:
@@ -73,13 +75,14 @@ class IngestReport:
             "seconds": round(self.seconds, 3), "embed_seconds": round(self.embed_seconds, 3),
             "search_index_seconds": round(self.search_index_seconds, 3),
             "chunks_per_second": round(self.chunks_per_second, 2),
-            "rejects_path": self.rejects_path,
+            "rejects_path": self.rejects_path, "skipped": self.skipped, "errors": self.errors,
         }
 
     def summary_lines(self) -> list[str]:
         rejected = ", ".join(f"{n} {reason}" for reason, n in self.rejected.most_common())
         sp = self.speeches
-        return [
+        notes = [f"skipped: {s}" for s in self.skipped] + [f"not read: {e}" for e in self.errors]
+        return notes + [
             f"records read: {self.records_read}; rejected: {sum(self.rejected.values())}"
             + (f" ({rejected}) → {self.rejects_path}" if rejected else ""),
             f"speeches: {sp['new']} new, {sp['changed']} changed, {sp['unchanged']} unchanged;"
@@ -91,16 +94,22 @@ class IngestReport:
         ]
 
 
-def expand_paths(paths: Sequence[Path]) -> list[Path]:
-    """Files to ingest: given files, and supported files found under given folders."""
+def expand_paths(paths: Sequence[Path], skipped: list[str] | None = None) -> list[Path]:
+    """Files to ingest: given files, and supported files found under given folders (the
+    other files of a folder are added to ``skipped`` with the reason)."""
     files: list[Path] = []
     for path in paths:
         if not path.exists():
             raise InputError(f"{path}: no such file or directory")
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*")
-                           if p.is_file() and p.suffix.lower() in SUPPORTED
-                           and not p.name.startswith("."))
+            found = []
+            for p in sorted(path.rglob("*")):
+                if not p.is_file() or p.name.startswith("."):
+                    continue
+                if p.suffix.lower() in SUPPORTED:
+                    found.append(p)
+                elif skipped is not None:
+                    skipped.append(f"{p} (unsupported type {p.suffix or '(none)'!r})")
             if not found:
                 raise InputError(f"{path}: no supported files in this folder "
                                  f"({', '.join(sorted(SUPPORTED))})")
@@ -186,6 +195,8 @@ class Ingestor:
                             self.manifest.commit()
                         continue
                 report.rejected[item.reason] += 1
+                if item.reason == "unreadable_file":
+                    report.errors.append(item.detail)
                 rejects.write(item.to_json() + "\n")
         self.manifest.commit()
 
@@ -326,8 +337,8 @@ def ingest_paths(settings: Settings, paths: Sequence[Path], embedder: Embedder, 
                  default_date: dt.date | None = None, column_map: dict[str, str] | None = None,
                  show_progress: bool = False) -> IngestReport:
     """Ingest files and folders into one collection; return what was done."""
-    files = expand_paths(paths)
     report = IngestReport()
+    files = expand_paths(paths, report.skipped)
     started = time.perf_counter()
     ingestor = Ingestor(settings, embedder, client, collection)
     try:

@@ -95,6 +95,31 @@ class Manifest:
                               (speech_id,)).fetchone()
         return Speech(**json.loads(row[0])) if row else None
 
+    def iter_speeches(self) -> Iterator[Speech]:
+        """Every speech, by date, then in the order it was ingested (page order)."""
+        for (body,) in self.db.execute(
+                "SELECT s.body FROM speeches s JOIN debates d USING (debate_id) "
+                "ORDER BY d.date, s.seq"):
+            yield Speech(**json.loads(body))
+
+    def delete_speeches(self, speech_ids: Iterable[str]) -> list[str]:
+        """Forget speeches (inside the open transaction); return their debates, marked dirty."""
+        ids = list(speech_ids)
+        debates = sorted({d for sid in ids for (d,) in self.db.execute(
+            "SELECT debate_id FROM speeches WHERE speech_id=?", (sid,))})
+        self.db.executemany("DELETE FROM speeches WHERE speech_id=?", [(i,) for i in ids])
+        self.db.executemany("UPDATE debates SET dirty=1 WHERE debate_id=?",
+                            [(d,) for d in debates])
+        return debates
+
+    def drop_empty_debate(self, debate_id: str) -> list[str]:
+        """Delete a debate that has no speech left; return its chunk ids (to delete)."""
+        chunks = [c for (c,) in self.db.execute(
+            "SELECT chunk_id FROM chunks WHERE debate_id=?", (debate_id,))]
+        self.db.execute("DELETE FROM chunks WHERE debate_id=?", (debate_id,))
+        self.db.execute("DELETE FROM debates WHERE debate_id=?", (debate_id,))
+        return chunks
+
     # -- debates ----------------------------------------------------------------------------
     def dirty_debates(self) -> list[tuple[str, int]]:
         return [(d, a) for d, a in self.db.execute(

@@ -69,6 +69,8 @@ class Citation:
     char_end: int
     passage: str  # the whole retrieved passage the quote comes from
     score: float
+    translated: bool = False  # the quote is a translation, not the verbatim words
+    original_language: str = ""  # the language the speech was given in, when translated
 
     @classmethod
     def from_source(cls, source: Source, quote: str | None = None) -> Citation:
@@ -79,7 +81,8 @@ class Citation:
             quote, offset = r.text, 0
         return cls(source.n, r.speech_id, r.chunk_id, r.speaker, r.party, r.role, r.date,
                    r.debate_id, r.debate_title, quote, r.char_start + offset,
-                   r.char_start + offset + len(quote), r.text, round(source.hit.score, 6))
+                   r.char_start + offset + len(quote), r.text, round(source.hit.score, 6),
+                   r.translated, r.language if r.translated else "")
 
 
 @dataclass

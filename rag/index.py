@@ -47,6 +47,7 @@ class ChunkRecord:
     char_start: int
     char_end: int
     text: str
+    translated: bool = False  # the text is a translation of a speech in ``language``
 
 
 @functools.cache
@@ -114,7 +115,7 @@ class CorpusIndex:
                 records.append(ChunkRecord(
                     cid, sid, speech.debate_id, speech.debate_title, speech.date, speech.year,
                     speech.speaker, speech.party, speech.role, speech.language, index, start,
-                    end, text))
+                    end, text, speech.translated))
         finally:
             manifest.close()
         folder = settings.collection_dir(name)

@@ -41,6 +41,25 @@ def _services() -> Services:
     return Services(load_settings())
 
 
+def _require_collection(settings: Any, collection: str | None) -> None:
+    """A read command on a collection that does not exist, or holds nothing, says so."""
+    from ingest.state import Manifest
+
+    name = collection or settings.collection
+    path = settings.state_path(name)
+    if not path.exists():
+        known = sorted(p.name for p in (settings.home / "collections").glob("*") if p.is_dir())
+        raise InputError(f"no collection {name!r} under {settings.home} (known: "
+                         f"{', '.join(known) or 'none'}; run `hemicycle ingest` first)")
+    manifest = Manifest(path)
+    try:
+        empty = manifest.chunk_count() == 0
+    finally:
+        manifest.close()
+    if empty:
+        raise InputError(f"collection {name!r} is empty: nothing has been ingested into it")
+
+
 def _emit_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
@@ -77,9 +96,36 @@ def ingest(
         for line in report.summary_lines():
             typer.echo(line)
     rejected = sum(report.rejected.values())
-    if report.records_read and rejected == report.records_read:
-        raise InputError(f"nothing ingested: all {rejected} records were rejected "
-                         f"(reasons in {report.rejects_path})")
+    if not report.records_read:
+        raise InputError(f"nothing ingested: {', '.join(map(str, paths))} hold(s) no records")
+    if rejected == report.records_read:
+        why = "; ".join(report.errors[:3]) or f"reasons in {report.rejects_path}"
+        raise InputError(f"nothing ingested: all {rejected} records were rejected ({why})")
+
+
+@app.command()
+def export(
+    path: Annotated[Path, typer.Argument(help="Target file: .jsonl, .csv or .parquet.")],
+    collection: CollectionOpt = None,
+) -> None:
+    """Write every ingested speech once, in the EU Debates record layout (a dataset)."""
+    from ingest.export import export_speeches
+
+    count = export_speeches(load_settings(), path, collection)
+    typer.echo(f"exported {count} speeches to {path}")
+
+
+@app.command()
+def remove(
+    speech: Annotated[str | None, typer.Option(help="A speech id.")] = None,
+    debate: Annotated[str | None, typer.Option(help="A debate id (all its speeches).")] = None,
+    source: Annotated[Path | None, typer.Option(help="The file the speeches were read "
+                                                "from.")] = None,
+    collection: CollectionOpt = None,
+) -> None:
+    """Take speeches out of the index, the manifest, the debate markdown and the search mirror."""
+    report = _services().remove(collection, speech=speech, debate=debate, source=source)
+    typer.echo(report.summary())
 
 
 @app.command()
@@ -88,6 +134,7 @@ def stats(collection: CollectionOpt = None, as_json: JsonOpt = False) -> None:
     from ingest.state import Manifest
 
     settings = load_settings()
+    _require_collection(settings, collection)
     manifest = Manifest(settings.state_path(collection))
     try:
         data = manifest.stats()
@@ -115,7 +162,9 @@ def search(
     from rag.filters import SearchFilters
 
     filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [])
-    hits = _services().retriever(collection).search(query, k=k, mode=retriever, filters=filters)
+    services = _services()
+    _require_collection(services.settings, collection)
+    hits = services.retriever(collection).search(query, k=k, mode=retriever, filters=filters)
     if as_json:
         _emit_json([hit.to_dict() for hit in hits])
         return
@@ -146,6 +195,7 @@ def ask(
     from rag.filters import SearchFilters
 
     services = _services()
+    _require_collection(services.settings, collection)
     filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [])
     assistant = services.assistant(generator, collection, k=k, mode=retriever)
     answer = assistant.ask(question, filters=filters)
@@ -157,6 +207,8 @@ def ask(
         typer.echo("\nSources:")
     for c in answer.citations:
         who = c.speaker + (f" ({c.party})" if c.party else "")
+        if c.translated:
+            who += f" [translated: true, original language: {c.original_language}]"
         typer.echo(f"[{c.n}] {who} — {c.date} — {c.debate_title}")
         typer.echo(textwrap.indent(textwrap.fill(f"“{c.quote}”", 100), "    "))
     typer.echo(f"\n({answer.generator}, {answer.latency_s:.2f} s"
@@ -252,6 +304,37 @@ def eval_retrieval(
         typer.echo(format_table(results))
         if "refusal_calibration" in results:
             typer.echo(f"refusal calibration: {results['refusal_calibration']}")
+
+
+@eval_app.command("parse")
+def eval_parse(
+    folder: Annotated[Path | None, typer.Argument(help="CRE pages (.html) or a folder of them "
+                                                  "(default: ../shared/corpora/cre-html).")] = None,
+    records: Annotated[Path | None, typer.Option(help="Published records of the same days "
+                                                 "(default: ../shared/corpora).")] = None,
+    with_ingest: Annotated[bool, typer.Option("--ingest", help="Also time a whole ingest of "
+                                              "the pages (chunks/s).")] = False,
+    show: Annotated[int, typer.Option(help="Disagreements to print.")] = 20,
+) -> None:
+    """Parse CRE pages and compare with the EP's published records: counts, attribution,
+    speaker/group/role/title/language agreement, mojibake left, seconds per sitting day."""
+    from eval.parse import default_pages, ingest_throughput, run_parse_eval
+    from eval.scale import default_corpus
+
+    source = folder or default_pages()
+    published = records or default_corpus()
+    if source is None or published is None:
+        raise InputError("no CRE pages given and ../shared/corpora not found")
+    pages = sorted(source.glob("*.htm*")) if source.is_dir() else [source]
+    figures = run_parse_eval(pages, published)
+    typer.echo(f"{len(pages)} pages, compared with {published}")
+    typer.echo(figures.table())
+    for line in figures.disagreements[:show]:
+        typer.echo(f"  {line}")
+    if with_ingest:
+        typer.echo(f"whole ingest: {ingest_throughput(load_settings(), pages)}")
+    if figures.misses():
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -70,6 +70,15 @@ class Services:
             report.seconds += report.search_index_seconds
         return report
 
+    def remove(self, collection: str | None = None, **selector: Any) -> Any:
+        """``remove_speeches``, then the search mirror refreshed (as after an ingest)."""
+        from ingest.remove import remove_speeches
+
+        report = remove_speeches(self.settings, self.embedder, self.client, collection,
+                                 **selector)
+        self.index(collection)
+        return report
+
     def index(self, collection: str | None = None, refresh: bool = True) -> Any:
         """The collection's in-memory mirror, reloaded when an ingest changed it."""
         from ingest.state import Manifest

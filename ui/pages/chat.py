@@ -64,6 +64,8 @@ def show_answer(answer: Answer) -> None:
         with st.container(border=True):
             who = c.speaker + (f" ({c.party})" if c.party else "")
             role = f", {c.role}" if c.role and c.role not in ("MEP", c.speaker) else ""
+            if c.translated:
+                role += f" — translated from {c.original_language} (not a verbatim quote)"
             st.markdown(f"**[{c.n}] {md_escape(who)}**{md_escape(role)} — {c.date} — "
                         f"*{md_escape(c.debate_title)}*")
             st.markdown(highlight(c.passage, c.quote))
