@@ -157,3 +157,88 @@ def test_a_real_cre_page_matches_the_published_records():
     assert f["attributed"] >= 0.98 and f["speaker"] >= 0.98 and f["group"] >= 0.97
     assert f["title"] >= 0.98 and f["language"] >= 0.95 and f["role"] >= 0.95
     assert figures.mojibake == 0 and figures.misses() == []
+
+
+def _textless_pdf(path):
+    """A one-page PDF with no text layer (what a scanned report without OCR looks like)."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+               b"<< /Length 0 >>\nstream\n\nendstream"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, obj in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + obj + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"\
+        .encode()
+    path.write_bytes(bytes(out))
+
+
+def test_empty_and_scanned_pdfs_say_so(tmp_path):
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    with pytest.raises(InputError, match="the file is empty"):
+        list(document_records(empty))
+    scanned = tmp_path / "scanned.pdf"
+    _textless_pdf(scanned)
+    with pytest.raises(InputError, match="no text found.*scanned PDF"):
+        list(document_records(scanned))
+
+
+def test_translated_quotes_are_flagged(settings, embedder, tmp_path):
+    from conftest import write_jsonl
+    from ingest.pipeline import ingest_paths
+    from ingest.store import open_client
+    from rag.assistant import Assistant
+    from rag.extractive import ExtractiveGenerator
+    from rag.index import CorpusIndex
+    from rag.retriever import Retriever
+
+    corpus = write_jsonl(tmp_path / "tr.jsonl", [
+        {"id": "de-1", "speaker_name": "Angelika Niebler", "speaker_party": "PPE",
+         "debate_title": "Fishing quotas (debate)", "date": "2025-03-12",
+         "intervention_language": "de", "text": "Die Fangquoten für Kabeljau müssen sinken.",
+         "translated_text": "The fishing quotas for cod in the Baltic must be cut by half."},
+        {"id": "en-1", "speaker_name": "Billy Kelleher", "speaker_party": "Renew",
+         "debate_title": "Fishing quotas (debate)", "date": "2025-03-12",
+         "intervention_language": "en",
+         "text": "Irish fishermen need a fair share of the mackerel quota."},
+    ])
+    client = open_client(settings)
+    ingest_paths(settings, [corpus], embedder, client)
+    assistant = Assistant(Retriever(CorpusIndex.load(settings, client), embedder),
+                          ExtractiveGenerator(embedder), k=2)
+    answer = assistant.ask("What was said about the fishing quotas for cod in the Baltic?")
+    cited = {c.speech_id: c for c in answer.sources}
+    assert cited["de-1"].translated is True and cited["de-1"].original_language == "de"
+    assert cited["en-1"].translated is False and cited["en-1"].original_language == ""
+    data = answer.to_dict()
+    source = next(s for s in data["sources"] if s["speech_id"] == "de-1")
+    assert source["translated"] is True and source["original_language"] == "de"
+
+
+def test_cli_bad_inputs_give_one_line_and_nonzero_exit(tmp_path):
+    from conftest import run_cli
+
+    (tmp_path / "empty.jsonl").write_text("", encoding="utf-8")
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "notes.xlsx").write_bytes(b"PK")
+    (folder / "recipe.html").write_text("<html><body><p>Pasta, salt and water.</p></body></html>",
+                                        encoding="utf-8")
+    cases = [
+        (["ask", "What about fishing?"], "no collection 'debates'"),
+        (["stats", "--collection", "nope"], "no collection 'nope'"),
+        (["ingest", str(tmp_path / "empty.jsonl"), "--no-progress"], "hold(s) no records"),
+        (["ingest", str(folder), "--no-progress"], "no speaker headings"),
+    ]
+    outputs = []
+    for args, message in cases:
+        proc = run_cli(*args)
+        assert proc.returncode != 0, args
+        assert message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+        outputs.append(proc.stdout)
+    assert "skipped:" in outputs[3] and "notes.xlsx (unsupported type '.xlsx')" in outputs[3]
