@@ -159,31 +159,15 @@ def test_a_real_cre_page_matches_the_published_records():
     assert figures.mojibake == 0 and figures.misses() == []
 
 
-def _textless_pdf(path):
-    """A one-page PDF with no text layer (what a scanned report without OCR looks like)."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
-               b"<< /Length 0 >>\nstream\n\nendstream"]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, obj in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + obj + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"\
-        .encode()
-    path.write_bytes(bytes(out))
-
-
 def test_empty_and_scanned_pdfs_say_so(tmp_path):
     empty = tmp_path / "empty.pdf"
     empty.write_bytes(b"")
     with pytest.raises(InputError, match="the file is empty"):
         list(document_records(empty))
+    from test_documents import _pdf
+
     scanned = tmp_path / "scanned.pdf"
-    _textless_pdf(scanned)
+    _pdf(scanned, lines=())
     with pytest.raises(InputError, match="no text found.*scanned PDF"):
         list(document_records(scanned))
 

@@ -37,9 +37,10 @@ def _docx(path):
     document.save(path)
 
 
-def _pdf(path):
-    """A minimal one-page PDF written by hand (Helvetica, one text line per paragraph)."""
-    lines = [line.replace("–", "-") for line in REPORT_LINES]
+def _pdf(path, lines=tuple(REPORT_LINES)):
+    """A minimal one-page PDF written by hand (Helvetica, one text line per paragraph);
+    with no lines, a page without a text layer (a scan that never went through OCR)."""
+    lines = [line.replace("–", "-") for line in lines]
     ops = ["BT", "/F1 9 Tf", "40 800 Td", "14 TL"]
     for line in lines:
         escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
