@@ -21,8 +21,8 @@ from typing import Any
 from ingest.errors import InputError
 from ingest.schema import normalize_party
 
-__all__ = ["ParseFigures", "TARGETS", "compare_records", "default_pages", "ingest_throughput",
-           "load_published", "run_parse_eval"]
+__all__ = ["ParseFigures", "TARGETS", "compare_records", "default_pages", "docx_reader",
+           "ingest_throughput", "load_published", "run_parse_eval", "run_parse_folder"]
 
 # figure → (target, higher is better)
 TARGETS = {"count_gap": (0.02, False), "attributed": (0.98, True), "speaker": (0.98, True),
@@ -182,6 +182,40 @@ def run_parse_eval(pages: list[Path], records_path: Path,
     for day, parsed in sorted(parsed_by_day.items()):
         compare_records(parsed, published.get(day, []), figures)
     return figures
+
+
+def docx_reader(folder: Path) -> Callable[[Path], list[dict[str, Any]]]:
+    """Parse a page's DOCX edition (made by ``cre_to_docx`` in ``folder``) instead of its HTML;
+    the time counted includes the conversion."""
+    from ingest.documents import document_records
+
+    from .cre_docx import cre_to_docx
+
+    def read(page: Path) -> list[dict[str, Any]]:
+        target = folder / f"{page.stem}.docx"
+        cre_to_docx(page, target)
+        return list(document_records(target))
+
+    return read
+
+
+def run_parse_folder(source: Path | None, records: Path | None,
+                     docx: bool = False) -> tuple[list[Path], Path, ParseFigures]:
+    """``run_parse_eval`` on a page or a folder of pages (default: ../shared/corpora)."""
+    import tempfile
+
+    from .scale import default_corpus
+
+    source = source or default_pages()
+    published = records or default_corpus()
+    if source is None or published is None:
+        raise InputError("no CRE pages given and ../shared/corpora not found")
+    if not source.exists():
+        raise InputError(f"{source}: no such file or directory")
+    pages = sorted(source.glob("*.htm*")) if source.is_dir() else [source]
+    with tempfile.TemporaryDirectory() as tmp:
+        figures = run_parse_eval(pages, published, docx_reader(Path(tmp)) if docx else None)
+    return pages, published, figures
 
 
 def default_pages() -> Path | None:

@@ -30,12 +30,15 @@ DOCUMENT_SUFFIXES = {".pdf", ".docx", ".html", ".htm", ".txt", ".md"}
 
 _SPEAKER = re.compile(
     r"^[ \t]*(?:\*\*)?"
-    r"(?P<name>[A-ZÀ-ÖØ-Þ][^\s,().:–—*]*(?:[ \t]+[^\s,().:–—*]+){0,5})"
+    r"(?P<name>[^\W\d_][^\s,().:–—*]*(?:[ \t]+[^\s,().:–—*]+){0,5})"
     r"(?:[ \t]*\((?P<group>[^)\n]{1,40})\))?"
     r"(?:,[ \t]*(?P<role>[^.\n–—]{3,120}))?"
     r"\.(?:\*\*)?[ \t]*(?:\*\*)?[–—-][ \t]+",
     re.MULTILINE,
 )
+_NUMBER = re.compile(r"^\d+(?:\.\d+)*\.\s+")  # "3. " / "6.1. " before an agenda item
+# a stage direction paragraph: "(Applause)", or one printed wholly in italics ("*Catch-the-eye*")
+_STAGE = re.compile(r"^(?:\(.*\)|\*[^*].*\*|_[^_].*_)$", re.DOTALL)
 _HEADING = re.compile(r"^#{1,4}[ \t]+(?P<title>.+?)[ \t#]*$", re.MULTILINE)
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _LONG_DATE = re.compile(
@@ -108,18 +111,23 @@ def split_speeches(markdown: str) -> Iterator[dict[str, str]]:
             body = markdown[heading.end(): end]
             if i == 0:
                 body = preface + body
-            sections.append((heading["title"].strip(" *"), body))
+            sections.append((_NUMBER.sub("", heading["title"].strip(" *")), body))
     for title, body in sections:
-        matches = list(_SPEAKER.finditer(body))
-        lead = body[: matches[0].start()] if matches else body
-        if lead.strip() and (matches or _substantial(lead)):
+        matches = [m for m in _SPEAKER.finditer(body) if m["name"][0].isupper()]
+        lead = _clean(body[: matches[0].start()] if matches else body)
+        if lead and (matches or _substantial(lead)) and not _dateline(lead):
             yield {"debate_title": title, "speaker_name": "unknown", "speaker_party": "",
-                   "speaker_role": "", "text": _clean(lead)}
+                   "speaker_role": "", "text": lead}
         for i, match in enumerate(matches):
             end = matches[i + 1].start() if i + 1 < len(matches) else len(body)
             text = _clean(body[match.end(): end])
             if text:
                 yield {"debate_title": title, **_speaker_fields(match), "text": text}
+
+
+def _dateline(text: str) -> bool:
+    """A report's date line ("Thursday, 22 May 2025 - Strasbourg"), not a speech."""
+    return len(text.split()) <= 6 and find_date(text) is not None
 
 
 def _substantial(text: str) -> bool:
@@ -128,7 +136,7 @@ def _substantial(text: str) -> bool:
 
 def _clean(text: str) -> str:
     paragraphs = [re.sub(r"[ \t]+", " ", p).strip() for p in re.split(r"\n\s*\n", text)]
-    return "\n\n".join(p for p in paragraphs if p)
+    return "\n\n".join(p for p in paragraphs if p and not _STAGE.match(p))
 
 
 def _cre_records(path: Path, html: str) -> Iterator[dict[str, Any]]:

@@ -226,3 +226,21 @@ def test_cli_bad_inputs_give_one_line_and_nonzero_exit(tmp_path):
         assert message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
         outputs.append(proc.stdout)
     assert "skipped:" in outputs[3] and "notes.xlsx (unsupported type '.xlsx')" in outputs[3]
+
+
+def test_the_docx_edition_gives_the_same_speeches(tmp_path):
+    from eval.cre_docx import cre_to_docx
+
+    # a text edition has no block boundaries: an unattributable paragraph after a speech
+    # cannot be told from that speech's next paragraph, so this day leaves it out
+    day = [(title, [b for b in blocks if b[0] or not b[3][0].startswith("The interpreters")])
+           for title, blocks in DAY]
+    page = tmp_path / "CRE-10-2025-03-12_EN.html"
+    page.write_text(double_encoded(cre_page(day)), encoding="utf-8")
+    target = tmp_path / "CRE-10-2025-03-12_EN.docx"
+    assert cre_to_docx(page, target) == 2
+    from_docx = list(document_records(target))
+    from_html = list(document_records(page))
+    fields = ("speaker_name", "speaker_party", "speaker_role", "debate_title", "text", "date")
+    assert [[r[f] for f in fields] for r in from_docx] == [[r[f] for f in fields]
+                                                           for r in from_html]

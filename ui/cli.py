@@ -314,20 +314,16 @@ def eval_parse(
                                                  "(default: ../shared/corpora).")] = None,
     with_ingest: Annotated[bool, typer.Option("--ingest", help="Also time a whole ingest of "
                                               "the pages (chunks/s).")] = False,
+    docx: Annotated[bool, typer.Option("--docx", help="Parse a DOCX edition of each page "
+                                       "(made from the HTML by eval/cre_docx.py) instead.")] = False,
     show: Annotated[int, typer.Option(help="Disagreements to print.")] = 20,
 ) -> None:
     """Parse CRE pages and compare with the EP's published records: counts, attribution,
     speaker/group/role/title/language agreement, mojibake left, seconds per sitting day."""
-    from eval.parse import default_pages, ingest_throughput, run_parse_eval
-    from eval.scale import default_corpus
+    from eval.parse import ingest_throughput, run_parse_folder
 
-    source = folder or default_pages()
-    published = records or default_corpus()
-    if source is None or published is None:
-        raise InputError("no CRE pages given and ../shared/corpora not found")
-    pages = sorted(source.glob("*.htm*")) if source.is_dir() else [source]
-    figures = run_parse_eval(pages, published)
-    typer.echo(f"{len(pages)} pages, compared with {published}")
+    pages, published, figures = run_parse_folder(folder, records, docx)
+    typer.echo(f"{len(pages)} pages{' (DOCX editions)' if docx else ''}, compared with {published}")
     typer.echo(figures.table())
     for line in figures.disagreements[:show]:
         typer.echo(f"  {line}")
