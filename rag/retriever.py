@@ -21,10 +21,15 @@ from ingest.errors import InputError
 from .filters import SearchFilters
 from .index import ChunkRecord, CorpusIndex
 
-__all__ = ["Hit", "Retriever", "HemicycleRetriever", "MODES", "RRF_K"]
+__all__ = ["Hit", "Retriever", "HemicycleRetriever", "MODES", "RRF_K", "check_mode"]
 
 Mode = Literal["dense", "bm25", "hybrid"]
 MODES: tuple[str, ...] = ("dense", "bm25", "hybrid")
+
+
+def check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise InputError(f"unknown retriever {mode!r}; choose one of {', '.join(MODES)}")
 RRF_K = 60
 
 
@@ -55,8 +60,7 @@ class Retriever:
                filters: SearchFilters | None = None, per_speech: int = 1) -> list[Hit]:
         import numpy as np
 
-        if mode not in MODES:
-            raise InputError(f"unknown retriever {mode!r}; choose one of {', '.join(MODES)}")
+        check_mode(mode)
         if not query.strip():
             raise InputError("the query is empty")
         if len(self.index) == 0:

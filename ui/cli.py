@@ -160,8 +160,10 @@ def search(
 ) -> None:
     """Search passages (one per speech), with metadata filters."""
     from rag.filters import SearchFilters
+    from rag.retriever import check_mode
 
     filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [])
+    check_mode(retriever)
     services = _services()
     _require_collection(services.settings, collection)
     hits = services.retriever(collection).search(query, k=k, mode=retriever, filters=filters)
