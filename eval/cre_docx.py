@@ -4,8 +4,9 @@ The EP publishes the verbatim report as HTML and PDF/DOCX; this converter writes
 DOCX edition holds, from the page itself: the sitting date, each agenda item as a numbered
 heading (``3. Statements by the President``), and every paragraph of the page's text as one
 paragraph, speaker headers included as printed (``Name (Group), role. – text``), stage
-directions and chair changes included (in italics, as the CRE prints them).  The DOCX is then read back through markitdown and
-the text speaker-heading parser (``ingest.documents``), so the figures are those of that path.
+directions and chair changes included (in italics, as the CRE prints them).  The DOCX is
+then read back through markitdown and the text speaker-heading parser (``ingest.documents``),
+so the figures are those of that path.
 """
 
 from __future__ import annotations

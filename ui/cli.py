@@ -316,8 +316,9 @@ def eval_parse(
                                                  "(default: ../shared/corpora).")] = None,
     with_ingest: Annotated[bool, typer.Option("--ingest", help="Also time a whole ingest of "
                                               "the pages (chunks/s).")] = False,
-    docx: Annotated[bool, typer.Option("--docx", help="Parse a DOCX edition of each page "
-                                       "(made from the HTML by eval/cre_docx.py) instead.")] = False,
+    docx: Annotated[bool, typer.Option(
+        "--docx", help="Parse a DOCX edition of each page (made from the HTML by "
+        "eval/cre_docx.py) instead.")] = False,
     show: Annotated[int, typer.Option(help="Disagreements to print.")] = 20,
 ) -> None:
     """Parse CRE pages and compare with the EP's published records: counts, attribution,
