@@ -257,6 +257,9 @@ def test_cli_ask_with_groq_against_the_local_server(tmp_path, fake_llm, tiny_cor
     data = json.loads(out.stdout)
     assert data["generator"] == "groq:llama-3.3-70b-versatile" and not data["refused"]
     assert data["citations"][0]["speech_id"] == "t-008"
+    # t-008's indexed text is the English translation of a German speech: the JSON says so
+    assert data["citations"][0]["translated"] is True
+    assert data["citations"][0]["original_language"] == "de"
     fake_llm.script(Status(401))
     bad = run_cli("ask", "x y z surveillance", "--generator", "groq:m", env=env)
     assert bad.returncode != 0 and "GROQ_API_KEY" in bad.stderr and "Traceback" not in bad.stderr
