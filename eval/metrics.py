@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-__all__ = ["recall_at_k", "mrr", "ndcg_at_k", "evaluate"]
+__all__ = ["recall_at_k", "mrr", "ndcg_at_k", "evaluate", "per_query"]
 
 Qrels = Mapping[str, Mapping[str, int]]
 Run = Mapping[str, Mapping[str, float]]
@@ -38,15 +38,31 @@ def ndcg_at_k(relevant: Mapping[str, int], scores: Mapping[str, float], k: int) 
     return dcg / idcg if idcg else 0.0
 
 
-def evaluate(qrels: Qrels, run: Run, ks: tuple[int, ...] = (1, 5, 10)) -> dict[str, float]:
-    """Mean of each metric over the questions in ``qrels`` (a missing run scores 0)."""
-    totals: dict[str, float] = {}
+def per_query(qrels: Qrels, run: Run, ks: tuple[int, ...] = (1, 5, 10),
+              gold: Mapping[str, Mapping[str, int]] | None = None
+              ) -> dict[str, dict[str, float]]:
+    """Every metric for every question in ``qrels`` (a missing run scores 0).
+
+    Recall counts the speeches of ``gold[qid]`` when given (the speeches that answer the
+    question), else every relevant one; MRR and hit@1 credit any relevant speech; nDCG uses
+    the grades.
+    """
+    table: dict[str, dict[str, float]] = {}
     for qid, relevant in qrels.items():
         scores = run.get(qid, {})
-        for k in ks:
-            totals[f"recall@{k}"] = totals.get(f"recall@{k}", 0.0) + recall_at_k(
-                relevant, scores, k)
-            totals[f"ndcg@{k}"] = totals.get(f"ndcg@{k}", 0.0) + ndcg_at_k(relevant, scores, k)
-        totals["mrr@10"] = totals.get("mrr@10", 0.0) + mrr(relevant, scores, 10)
-    n = max(len(qrels), 1)
-    return {name: round(value / n, 4) for name, value in sorted(totals.items())}
+        wanted = (gold or {}).get(qid) or relevant
+        row = {f"recall@{k}": recall_at_k(wanted, scores, k) for k in ks}
+        row.update({f"ndcg@{k}": ndcg_at_k(relevant, scores, k) for k in ks})
+        row["mrr@10"] = mrr(relevant, scores, 10)
+        row["hit@1"] = 1.0 if mrr(relevant, scores, 1) else 0.0
+        table[qid] = row
+    return table
+
+
+def evaluate(qrels: Qrels, run: Run, ks: tuple[int, ...] = (1, 5, 10),
+             gold: Mapping[str, Mapping[str, int]] | None = None) -> dict[str, float]:
+    """Mean of each metric over the questions in ``qrels`` (see ``per_query``)."""
+    table = per_query(qrels, run, ks, gold)
+    n = max(len(table), 1)
+    names = sorted({name for row in table.values() for name in row})
+    return {name: round(sum(row[name] for row in table.values()) / n, 4) for name in names}

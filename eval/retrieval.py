@@ -6,15 +6,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from ingest.errors import InputError
 from rag.filters import SearchFilters
 from rag.retriever import MODES, Retriever
 
-from .metrics import evaluate
+from .metrics import per_query
+from .significance import paired_test
 
-__all__ = ["GoldQuestion", "load_gold", "run_retrieval_eval"]
+__all__ = ["GoldQuestion", "load_gold", "run_retrieval_eval", "runs", "score_runs"]
 
 
 class GoldFilters(BaseModel):
@@ -25,14 +26,47 @@ class GoldFilters(BaseModel):
     debate: list[str] = Field(default_factory=list)
 
 
+REAL_KINDS = ("factual", "speaker-position", "party-comparison", "debate-summary",
+              "unanswerable")
+
+
 class GoldQuestion(BaseModel):
-    """One line of ``data/eval/retrieval-gold.jsonl``."""
+    """One line of a gold set: ``data/eval/retrieval-gold.jsonl`` (``relevant`` grades) or
+    ``data/eval/real-questions.jsonl`` (``gold_ids``, the speeches that answer it, optional
+    ``relevant`` grades and an ``answer_hint``; ``gold_ids == []`` and kind ``unanswerable``
+    mean the corpus does not answer it)."""
 
     qid: str
-    question: str
-    relevant: dict[str, int]  # speech_id -> grade (2 answers it, 1 partly)
-    filters: GoldFilters = Field(default_factory=GoldFilters)
+    question: str = Field(min_length=5)
     kind: str = "mixed"
+    gold_ids: list[str] = Field(default_factory=list)
+    relevant: dict[str, int] = Field(default_factory=dict)  # speech_id -> grade 1|2
+    answer_hint: str | None = None
+    filters: GoldFilters = Field(default_factory=GoldFilters)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GoldQuestion:
+        if any(grade not in (1, 2) for grade in self.relevant.values()):
+            raise ValueError(f"{self.qid}: relevant grades are 1 or 2")
+        if self.kind == "unanswerable" and (self.gold_ids or self.relevant):
+            raise ValueError(f"{self.qid}: an unanswerable question has no gold speeches")
+        if self.kind != "unanswerable" and not (self.gold_ids or self.relevant):
+            raise ValueError(f"{self.qid}: no gold_ids or relevant speeches")
+        return self
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.gold_ids or self.relevant)
+
+    @property
+    def qrels(self) -> dict[str, int]:
+        """TREC grades: the gold speeches at 2, the other relevant ones at their grade."""
+        return {**self.relevant, **{sid: 2 for sid in self.gold_ids}}
+
+    @property
+    def gold(self) -> dict[str, int]:
+        """The speeches recall counts: ``gold_ids`` when given, else every relevant one."""
+        return {sid: 2 for sid in self.gold_ids} or self.qrels
 
     def search_filters(self) -> SearchFilters:
         f = self.filters
@@ -55,30 +89,70 @@ def load_gold(path: Path) -> list[GoldQuestion]:
     return questions
 
 
-def run_retrieval_eval(retriever: Retriever, questions: list[GoldQuestion], k: int = 10,
-                       modes: tuple[str, ...] = MODES) -> dict[str, Any]:
-    """Metrics per retriever mode, overall and per question kind."""
-    qrels = {q.qid: q.relevant for q in questions}
-    results: dict[str, Any] = {"questions": len(questions), "modes": {}}
+def runs(retriever: Retriever, questions: list[GoldQuestion], k: int = 10,
+         modes: tuple[str, ...] = MODES) -> dict[str, dict[str, dict[str, float]]]:
+    """``run[mode][qid][speech_id]`` (one hit per speech; rank decides: 1 / rank)."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
     for mode in modes:
-        run: dict[str, dict[str, float]] = {}
+        out[mode] = {}
         for q in questions:
             hits = retriever.search(q.question, k=k, mode=mode, filters=q.search_filters())
-            # one hit per speech; rank decides, so score by reciprocal rank
-            run[q.qid] = {h.record.speech_id: 1.0 / h.rank for h in hits}
-        by_kind: dict[str, Any] = {}
-        for kind in sorted({q.kind for q in questions}):
-            subset = {q.qid: q.relevant for q in questions if q.kind == kind}
-            by_kind[kind] = evaluate(subset, run)
-        results["modes"][mode] = {"overall": evaluate(qrels, run), "by_kind": by_kind}
+            out[mode][q.qid] = {h.record.speech_id: 1.0 / h.rank for h in hits}
+    return out
+
+
+def score_runs(questions: list[GoldQuestion], run_by_mode: dict[str, Any],
+               reference: str = "hybrid") -> dict[str, Any]:
+    """Metrics per mode, overall and per kind, and paired tests of ``reference`` against
+    every other mode (answerable questions only)."""
+    answerable = [q for q in questions if q.answerable]
+    qrels = {q.qid: q.qrels for q in answerable}
+    gold = {q.qid: q.gold for q in answerable}
+    results: dict[str, Any] = {"questions": len(answerable),
+                               "unanswerable": len(questions) - len(answerable), "modes": {}}
+    tables = {}
+    for mode, run in run_by_mode.items():
+        tables[mode] = table = per_query(qrels, run, gold=gold)
+        by_kind = {kind: _mean([table[q.qid] for q in answerable if q.kind == kind])
+                   for kind in sorted({q.kind for q in answerable})}
+        results["modes"][mode] = {"overall": _mean(list(table.values())), "by_kind": by_kind}
+    if reference in tables:
+        results["paired_tests"] = {
+            f"{reference} vs {mode}": {
+                metric: paired_test({q: r[metric] for q, r in tables[reference].items()},
+                                    {q: r[metric] for q, r in table.items()})
+                for metric in ("recall@5", "mrr@10", "hit@1")}
+            for mode, table in tables.items() if mode != reference}
     return results
 
 
+def run_retrieval_eval(retriever: Retriever, questions: list[GoldQuestion], k: int = 10,
+                       modes: tuple[str, ...] = MODES) -> dict[str, Any]:
+    """Metrics per retriever mode, overall and per question kind, with paired tests."""
+    return score_runs(questions, runs(retriever, questions, k, modes))
+
+
+def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
+    if not rows:
+        return {}
+    return {name: round(sum(r[name] for r in rows) / len(rows), 4) for name in sorted(rows[0])}
+
+
 def format_table(results: dict[str, Any]) -> str:
-    metrics = ["recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@5", "ndcg@10"]
+    metrics = ["recall@1", "recall@5", "recall@10", "hit@1", "mrr@10", "ndcg@10"]
     lines = [f"{'retriever':10s} " + " ".join(f"{m:>9s}" for m in metrics)]
     for mode, data in results["modes"].items():
         lines.append(f"{mode:10s} " + " ".join(f"{data['overall'][m]:9.3f}" for m in metrics))
+    kinds = sorted({kind for data in results["modes"].values() for kind in data["by_kind"]})
+    if len(kinds) > 1:
+        lines.append("mrr@10 by kind: " + "; ".join(
+            f"{kind} " + " ".join(f"{mode}={data['by_kind'][kind]['mrr@10']:.3f}"
+                                  for mode, data in results["modes"].items())
+            for kind in kinds))
+    for pair, tests in results.get("paired_tests", {}).items():
+        lines.append(f"{pair}: " + ", ".join(
+            f"{metric} {t['mean_diff']:+.3f} (p={t['p_value']:.3f})"
+            for metric, t in tests.items()))
     return "\n".join(lines)
 
 

@@ -1,6 +1,8 @@
 """Dense, BM25 and hybrid retrieval over a ``CorpusIndex``, with metadata filters.
 
-Hybrid fuses the dense and BM25 rankings with reciprocal-rank fusion (k=60).  The top-k is
+Hybrid, the default, fuses normalised dense and BM25 scores with the weights and boosts of
+``rag.fusion`` (speakers and groups named in the question, procedural remarks ranked
+down).  The top-k is
 diversified by collapsing per speech: one speech contributes its best chunk, so five hits
 are five speeches.  ``HemicycleRetriever`` exposes the same thing as a LangChain retriever.
 """
@@ -19,9 +21,11 @@ from ingest.embedder import Embedder
 from ingest.errors import InputError
 
 from .filters import SearchFilters
+from .fusion import DEFAULT_FUSION, Fusion, fuse, procedural_rows
 from .index import ChunkRecord, CorpusIndex
+from .query import QueryHints, SpeakerMatcher, understand
 
-__all__ = ["Hit", "Retriever", "HemicycleRetriever", "MODES", "RRF_K", "check_mode"]
+__all__ = ["Hit", "Retriever", "HemicycleRetriever", "MODES", "check_mode"]
 
 Mode = Literal["dense", "bm25", "hybrid"]
 MODES: tuple[str, ...] = ("dense", "bm25", "hybrid")
@@ -30,13 +34,12 @@ MODES: tuple[str, ...] = ("dense", "bm25", "hybrid")
 def check_mode(mode: str) -> None:
     if mode not in MODES:
         raise InputError(f"unknown retriever {mode!r}; choose one of {', '.join(MODES)}")
-RRF_K = 60
 
 
 @dataclass(frozen=True)
 class Hit:
     record: ChunkRecord
-    score: float  # the ranking score of the mode (cosine, BM25 or RRF)
+    score: float  # the ranking score of the mode (cosine, BM25 or fused, see rag.fusion)
     dense_score: float  # cosine similarity to the query, whatever the mode
     bm25_score: float
     rank: int
@@ -51,24 +54,51 @@ class Hit:
 class Retriever:
     """Ranks chunks for a query; the embedder and the index are passed in."""
 
-    def __init__(self, index: CorpusIndex, embedder: Embedder, depth: int = 100) -> None:
+    def __init__(self, index: CorpusIndex, embedder: Embedder, depth: int = 100,
+                 fusion: Fusion = DEFAULT_FUSION) -> None:
         self.index = index
         self.embedder = embedder
         self.depth = depth  # candidates taken from each side before fusion
+        self.fusion = fusion
+        self._matcher: SpeakerMatcher | None = None
+        self._procedural: Any = None
 
-    def search(self, query: str, k: int = 10, mode: str = "hybrid",
-               filters: SearchFilters | None = None, per_speech: int = 1) -> list[Hit]:
+    def hints(self, query: str) -> QueryHints:
+        """The speakers and groups the query names (boosted by hybrid ranking)."""
+        if self._matcher is None:
+            self._matcher = SpeakerMatcher(self.index.speaker_names)
+        return understand(query, self._matcher, self.index.parties)
+
+    def scores(self, query: str, mode: str, filters: SearchFilters | None
+               ) -> tuple[Any, Any, Any]:
+        """Dense scores, BM25 scores (None for dense) and the allowed rows of every chunk."""
         import numpy as np
 
         check_mode(mode)
         if not query.strip():
             raise InputError("the query is empty")
-        if len(self.index) == 0:
-            return []
         mask = self.index.mask(filters)
         dense = self.index.dense_scores(self.embedder.encode_query(query))
         lexical = self.index.bm25_scores(query) if mode != "dense" else None
         allowed = mask if mask is not None else np.ones(len(dense), dtype=bool)
+        return dense, lexical, allowed
+
+    def search(self, query: str, k: int = 10, mode: str = "hybrid",
+               filters: SearchFilters | None = None, per_speech: int = 1) -> list[Hit]:
+        if mode not in MODES:
+            raise InputError(f"unknown retriever {mode!r}; choose one of {', '.join(MODES)}")
+        if not query.strip():
+            raise InputError("the query is empty")
+        if len(self.index) == 0:
+            return []
+        dense, lexical, allowed = self.scores(query, mode, filters)
+        return self.rank(query, mode, dense, lexical, allowed, k, per_speech)
+
+    def rank(self, query: str, mode: str, dense: Any, lexical: Any, allowed: Any, k: int,
+             per_speech: int = 1, fusion: Fusion | None = None) -> list[Hit]:
+        """The top-k hits from precomputed scores (``fusion`` overrides the retriever's)."""
+        import numpy as np
+
         if not allowed.any():
             return []
         if mode == "dense":
@@ -79,14 +109,18 @@ class Retriever:
             ranking = _top(masked, self.depth * 2)
             scores = {i: float(lexical[i]) for i in ranking}
         else:
+            fusion = fusion or self.fusion
             dense_rank = _top(np.where(allowed, dense, -np.inf), self.depth)
             lex_rank = _top(np.where(allowed & (lexical > 0), lexical, -np.inf), self.depth)
-            fused: dict[int, float] = {}
-            for ranked in (dense_rank, lex_rank):
-                for position, i in enumerate(ranked):
-                    fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + position + 1)
-            ranking = sorted(fused, key=lambda i: (-fused[i], -dense[i]))
-            scores = fused
+            candidates = np.array(sorted(set(dense_rank) | set(lex_rank)), dtype=np.int64)
+            hints = self.hints(query)
+            fused = fuse(candidates, dense, lexical, fusion, hints,
+                         self._rows(self.index.speaker_code, self.index.speaker_names,
+                                    hints.speakers),
+                         self._rows(self.index.party_code, self.index.parties, hints.parties),
+                         self._procedural_rows(fusion.short_words))
+            scores = {int(i): float(s) for i, s in zip(candidates, fused)}
+            ranking = sorted(scores, key=lambda i: (-scores[i], -dense[i]))
         hits: list[Hit] = []
         per: dict[str, int] = {}
         for i in ranking:
@@ -99,6 +133,21 @@ class Retriever:
             if len(hits) >= k:
                 break
         return hits
+
+
+    def _rows(self, codes: Any, labels: list[str], wanted: tuple[str, ...]) -> Any:
+        import numpy as np
+
+        if not wanted:
+            return None
+        return np.isin(codes, [i for i, label in enumerate(labels) if label in wanted])
+
+    def _procedural_rows(self, short_words: int) -> Any:
+        if self._procedural is None or self._procedural[0] != short_words:
+            words = {sid: len(s.text.split()) for sid, s in self.index.speeches.items()}
+            self._procedural = (short_words,
+                                procedural_rows(self.index.records, words, short_words))
+        return self._procedural[1]
 
 
 def _top(values: Any, n: int) -> list[int]:

@@ -282,9 +282,12 @@ def eval_retrieval(
     gold: Annotated[Path, typer.Option(help="Gold questions (JSONL).")] = Path(
         "data/eval/retrieval-gold.jsonl"),
     k: Annotated[int, typer.Option("--k", "-k", min=1, help="Depth of each run.")] = 10,
+    cv: Annotated[int, typer.Option(
+        "--cv", min=0, help="Also cross-validate the fusion weights over N folds.")] = 0,
     collection: CollectionOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """recall@k, MRR and nDCG of the dense, BM25 and hybrid retrievers on a gold set."""
+    """recall@k, hit@1, MRR and nDCG of the dense, BM25 and hybrid retrievers on a gold set,
+    with paired tests of hybrid against each side (and held-out folds with --cv)."""
     from eval.retrieval import (calibrate_refusal, format_table, load_gold,
                                 run_retrieval_eval, save_report)
 
@@ -292,8 +295,12 @@ def eval_retrieval(
     questions = load_gold(gold)
     retriever = services.retriever(collection)
     results = run_retrieval_eval(retriever, questions, k=k)
+    if cv:
+        from eval.tuning import cross_validate
+
+        results["cross_validation"] = cross_validate(retriever, questions, folds=cv, k=k)
     off_topic = gold.with_name("off-topic.jsonl")
-    if off_topic.exists():
+    if off_topic.exists() and gold.name == "retrieval-gold.jsonl":
         others = [json.loads(line)["question"] for line in
                   off_topic.read_text(encoding="utf-8").splitlines() if line.strip()]
         results["refusal_calibration"] = calibrate_refusal(
@@ -302,8 +309,12 @@ def eval_retrieval(
     if as_json:
         _emit_json(results)
     else:
-        typer.echo(f"{results['questions']} questions, {gold}")
+        typer.echo(f"{results['questions']} answerable questions, {gold}")
         typer.echo(format_table(results))
+        if "cross_validation" in results:
+            held = results["cross_validation"]["held_out"]
+            typer.echo(f"hybrid, {cv}-fold cross-validation (held-out folds): " + ", ".join(
+                f"{m} {held[m]:.3f}" for m in ("recall@5", "hit@1", "mrr@10", "ndcg@10")))
         if "refusal_calibration" in results:
             typer.echo(f"refusal calibration: {results['refusal_calibration']}")
 

@@ -1,0 +1,69 @@
+"""How the default (hybrid) retriever combines BM25 and dense scores.
+
+On real debates MiniLM ranks worse than BM25 and reciprocal-rank fusion let it drag the
+good BM25 ranking down (``data/eval/real-questions.jsonl``).  The fusion here is a convex
+combination of the two scores, each min-max normalised over the candidates (the top
+``depth`` of each side), with BM25 weighted by ``bm25_weight``; then three adjustments:
+
+- a speaker or group the question names (``rag.query``) multiplies the score of that
+  speaker's / group's chunks by ``1 + speaker_boost`` / ``1 + party_boost``;
+- the chair's remarks and speeches shorter than ``short_words`` words are multiplied by
+  ``procedural_factor`` (procedure and one-liners rarely answer a question).
+
+Scores are therefore on one scale, 0 to about 2, and the weights are fitted by
+cross-validation on the gold sets (``hemicycle eval retrieval --cv``, see the README).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .query import QueryHints, fold
+
+__all__ = ["Fusion", "DEFAULT_FUSION", "fuse", "procedural_rows"]
+
+_CHAIR = {"president", "le president", "la presidente", "presidente", "chair"}
+
+
+@dataclass(frozen=True)
+class Fusion:
+    bm25_weight: float = 0.7
+    speaker_boost: float = 1.0
+    party_boost: float = 0.3
+    procedural_factor: float = 0.5
+    short_words: int = 60
+
+
+DEFAULT_FUSION = Fusion()
+
+
+def procedural_rows(records: Any, speech_words: dict[str, int], short_words: int) -> Any:
+    """Boolean per chunk: the chair speaking, or a speech shorter than ``short_words``."""
+    import numpy as np
+
+    return np.array([fold(r.speaker) in _CHAIR or fold(r.role) in _CHAIR
+                     or speech_words.get(r.speech_id, len(r.text.split())) < short_words for r in records],
+                    dtype=bool)
+
+
+def fuse(candidates: Any, dense: Any, lexical: Any, fusion: Fusion, hints: QueryHints,
+         speaker_rows: Any, party_rows: Any, procedural: Any) -> Any:
+    """Fused scores of the ``candidates`` rows (numpy index array), same order."""
+    import numpy as np
+
+    def scaled(values: Any) -> Any:
+        low, high = float(values.min()), float(values.max())
+        return (values - low) / (high - low) if high > low else np.ones_like(values)
+
+    d = scaled(dense[candidates].astype(np.float64))
+    b = lexical[candidates].astype(np.float64)
+    b = b / b.max() if b.max() > 0 else np.zeros_like(b)
+    score = fusion.bm25_weight * b + (1.0 - fusion.bm25_weight) * d
+    if hints.speakers and speaker_rows is not None:
+        score = score * np.where(speaker_rows[candidates], 1.0 + fusion.speaker_boost, 1.0)
+    if hints.parties and party_rows is not None:
+        score = score * np.where(party_rows[candidates], 1.0 + fusion.party_boost, 1.0)
+    if procedural is not None:
+        score = score * np.where(procedural[candidates], fusion.procedural_factor, 1.0)
+    return score
