@@ -56,22 +56,23 @@ class RateLimiter:
     """Sliding-window RPM + TPM budget; thread-safe; ``clock``/``sleep`` injectable."""
 
     def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, window_s: float = WINDOW_S) -> None:
         self.limits = limits
+        self.window_s = window_s + min(0.25, 0.02 * window_s)  # clock differences
         self._clock, self._sleep = clock, sleep
         self._events: deque[list[float]] = deque()  # [time, tokens], oldest first
         self._lock = threading.Lock()
         self.waited_s = 0.0
 
     def _prune(self, now: float) -> None:
-        while self._events and self._events[0][0] <= now - WINDOW_S:
+        while self._events and self._events[0][0] <= now - self.window_s:
             self._events.popleft()
 
     def _wait_needed(self, now: float, tokens: float) -> float:
         rpm, tpm = self.limits.rpm, self.limits.tpm
         wait = 0.0
         if rpm is not None and len(self._events) + 1 > rpm:
-            wait = max(wait, self._events[len(self._events) - rpm][0] + WINDOW_S - now)
+            wait = max(wait, self._events[len(self._events) - rpm][0] + self.window_s - now)
         if tpm is not None and self._events:
             need = min(tokens, tpm)  # a request larger than the budget waits for an empty window
             used = sum(e[1] for e in self._events)
@@ -80,7 +81,7 @@ class RateLimiter:
                 for event in self._events:
                     freed -= event[1]
                     if freed + need <= tpm:
-                        wait = max(wait, event[0] + WINDOW_S - now)
+                        wait = max(wait, event[0] + self.window_s - now)
                         break
         return wait
 
@@ -99,10 +100,16 @@ class RateLimiter:
             self._sleep(wait + 0.01)
 
     def settle(self, handle: list[float], tokens: float | None) -> None:
-        """Replace a request's estimate by the tokens it really used (when reported)."""
-        if tokens is not None:
-            with self._lock:
+        """A request came back: replace its estimate by the tokens it really used (when
+        reported), and date it from now: the provider saw it at some moment between
+        ``acquire`` and now, so its window cannot end before ours."""
+        with self._lock:
+            handle[0] = max(handle[0], self._clock())
+            if tokens is not None:
                 handle[1] = float(tokens)
+            ordered = sorted(self._events, key=lambda e: e[0])
+            self._events.clear()
+            self._events.extend(ordered)
 
     def pause_until(self, seconds: float) -> None:
         """After a 429: hold every caller for ``seconds`` (the provider's retry-after)."""

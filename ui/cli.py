@@ -37,6 +37,13 @@ DebateOpt = Annotated[list[str] | None, typer.Option(
     "--debate", help="Debate id or part of its title, repeatable.")]
 
 
+StanceOpt = Annotated[list[str] | None, typer.Option(
+    "--stance", help="Extracted stance, repeatable: for, against, mixed, neutral, procedural "
+    "(needs `hemicycle enrich`).")]
+TopicOpt = Annotated[list[str] | None, typer.Option(
+    "--topic", help="Extracted topic, repeatable (see README: climate, migration, trade...).")]
+
+
 def _services() -> Services:
     return Services(load_settings())
 
@@ -107,14 +114,16 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option("--k", "-k", min=1, help="Number of results.")] = 10,
     party: PartyOpt = None, speaker: SpeakerOpt = None, date_from: DateFromOpt = None,
-    date_to: DateToOpt = None, debate: DebateOpt = None,
+    date_to: DateToOpt = None, debate: DebateOpt = None, stance: StanceOpt = None,
+    topic: TopicOpt = None,
     retriever: Annotated[str, typer.Option(help="dense, bm25 or hybrid.")] = "hybrid",
     collection: CollectionOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Search passages (one per speech), with metadata filters."""
     from rag.filters import SearchFilters
 
-    filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [])
+    filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [],
+                                  stance or [], topic or [])
     hits = _services().retriever(collection).search(query, k=k, mode=retriever, filters=filters)
     if as_json:
         _emit_json([hit.to_dict() for hit in hits])
@@ -138,7 +147,8 @@ def ask(
     k: Annotated[int | None, typer.Option("--k", "-k", min=1,
                                           help="Passages given to the generator.")] = None,
     party: PartyOpt = None, speaker: SpeakerOpt = None, date_from: DateFromOpt = None,
-    date_to: DateToOpt = None, debate: DebateOpt = None,
+    date_to: DateToOpt = None, debate: DebateOpt = None, stance: StanceOpt = None,
+    topic: TopicOpt = None,
     retriever: Annotated[str | None, typer.Option(help="dense, bm25 or hybrid.")] = None,
     collection: CollectionOpt = None, as_json: JsonOpt = False,
 ) -> None:
@@ -146,7 +156,8 @@ def ask(
     from rag.filters import SearchFilters
 
     services = _services()
-    filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [])
+    filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [],
+                                  stance or [], topic or [])
     assistant = services.assistant(generator, collection, k=k, mode=retriever)
     answer = assistant.ask(question, filters=filters)
     if as_json:
@@ -162,6 +173,56 @@ def ask(
     typer.echo(f"\n({answer.generator}, {answer.latency_s:.2f} s"
                + (f", {answer.invalid_citations_removed} invalid citation(s) removed"
                   if answer.invalid_citations_removed else "") + ")")
+
+
+@app.command("enrich")
+def enrich_cmd(
+    sample: Annotated[int | None, typer.Option(min=1, help="Extract from N speeches and print "
+                                               "the result (nothing stored).")] = None,
+    provider: Annotated[str | None, typer.Option(help="heuristic (offline), groq:MODEL or "
+                                                 "openai:MODEL@BASE_URL.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most N speeches.")] = None,
+    debate: DebateOpt = None, party: PartyOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", help="No confirmation above 50 speeches.")] = False,
+    report: Annotated[Path | None, typer.Option(help="Write a standalone HTML page of the "
+                                                "enriched debates instead.")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    collection: CollectionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Extract claims (with verified quotes), stance and topics from indexed speeches."""
+    from ui.arguments import run_enrichment, sample_enrichment
+    from ui.cli_arguments import confirm_estimate, print_sample, write_report
+
+    services = _services()
+    if report is not None:
+        return write_report(services, report, collection, debate or [])
+    if sample is not None:
+        return print_sample(sample_enrichment(services, provider, sample, collection,
+                                              debate or []), as_json)
+    result = run_enrichment(services, provider, collection, debate or [], party or [], limit,
+                            None if yes else confirm_estimate, progress and not as_json)
+    if result is None:
+        raise typer.Exit(1)
+    _emit_json(result.to_dict()) if as_json else [typer.echo(x) for x in result.summary_lines()]
+    if result.stopped:
+        typer.echo(f"hemicycle: stopped: {result.stopped}", err=True)
+        raise typer.Exit(2)
+
+
+@app.command()
+def arguments(
+    debate: DebateOpt = None, party: PartyOpt = None, stance: StanceOpt = None,
+    topic: TopicOpt = None, collection: CollectionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Extracted claims as a table: speaker, group, date, stance, claim, quote."""
+    from rag.filters import SearchFilters
+    from ui.arguments import claim_rows, speech_results
+    from ui.cli_arguments import print_claims
+
+    SearchFilters.build(stances=stance or [], topics=topic or [])  # validates the values
+    rows = claim_rows(speech_results(_services(), collection, debate or []), party or [],
+                      stance or [], topic or [])
+    print_claims(rows, as_json)
 
 
 @app.command()
