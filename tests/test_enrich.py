@@ -19,6 +19,7 @@ from ingest.quotes import locate, split_parts
 from ingest.ratelimit import Limits, RateLimiter, parse_duration, retry_after_seconds
 from ingest.schema import Speech
 from ingest.settings import Settings
+from test_browser import browser  # noqa: F401 - headless Chromium fixture
 
 GOOD = {"claims": [{"claim": "Tariffs fall.", "quote": "removes tariffs on 91 percent"}],
         "stance": "for", "topics": ["trade"]}
@@ -213,3 +214,104 @@ def test_second_run_makes_zero_requests_and_filters_work(ingested, fake_llm, emb
     assert store.export_columns("t-009")["enrichment_status"] == "not_enriched"
     manifest.close()
     store.close()
+
+
+# -- end to end: CLI, resumable runs, the Arguments page, the HTML report in Chromium ------------
+@pytest.mark.slow
+@pytest.mark.browser
+def test_cli_enrich_resume_page_and_report(tiny_corpus, tmp_path, fake_llm, browser):
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import run_cli
+
+    run_cli("ingest", str(tiny_corpus), "--no-progress", check=True)
+    out = run_cli("enrich", "--provider", "heuristic", "--no-progress", check=True).stdout
+    assert "provider: heuristic" in out and "enriched: 10" in out
+    rows = json.loads(run_cli("arguments", "--debate", "Mercosur", "--json", check=True).stdout)
+    assert rows and {r["speaker"] for r in rows} <= {"Ana Ferreira", "Jonas Weber",
+                                                      "Marta Kowalczyk"}
+    assert all(r["provider"] == "heuristic" for r in rows)
+    bad = run_cli("arguments", "--stance", "maybe")
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert bad.stderr.strip().count("\n") == 0 and "--stance 'maybe'" in bad.stderr
+
+    # an LLM run killed with SIGKILL resumes without asking again for finished speeches
+    home = Path(os.environ["HEMICYCLE_HOME"])
+    env = {**os.environ, "GROQ_API_KEY": "k", "HEMICYCLE_GROQ_BASE_URL": fake_llm.base_url}
+
+    def slow(body):
+        time.sleep(0.4)
+        return _responder(body)
+
+    fake_llm.responder = slow
+    cmd = [sys.executable, "-c", "from ui.cli import main; main()", "enrich", "--provider",
+           "groq:m", "--no-progress"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    db = home / "collections" / "debates" / "arguments.sqlite"
+    deadline = time.time() + 120
+    done: set[str] = set()
+    while time.time() < deadline and len(done) < 3:
+        time.sleep(0.2)
+        with sqlite3.connect(db) as conn:
+            done = {r[0] for r in conn.execute(
+                "SELECT speech_id FROM arguments WHERE provider='groq:m'")}
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 3 <= len(done) < 10
+    fake_llm.responder = _responder
+    asked_before = len(fake_llm.completions)
+    result = subprocess.run(cmd + ["--json"], env=env, capture_output=True, text=True,
+                            timeout=300)
+    summary = json.loads(result.stdout)
+    assert summary["unchanged"] >= len(done) and summary["failed"] == {}
+    texts = {s["id"]: s["text"] for s in
+             (json.loads(line) for line in tiny_corpus.read_text().splitlines())}
+    resumed = fake_llm.completions[asked_before:]
+    for sid in done:  # nothing finished before the kill was asked again
+        assert not any(texts[sid][:40] in r.user_message for r in resumed)
+    assert summary["requests"] <= 10 - len(done)
+
+    # the Arguments page
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "ui" / "app.py"),
+                           default_timeout=180)
+    at.run()
+    at.switch_page("pages/arguments.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Arguments"
+    table = at.table[0].value
+    assert "Greens/EFA" in list(table["group"])
+    labels = [e.label for e in at.expander]
+    assert any(label.startswith("Jonas Weber: ") for label in labels)
+    shown = [m.value.replace("\\", "") for m in at.markdown]
+    assert any("**The beef quota of 99,000 tonnes" in t for t in shown)  # quote highlighted
+    at.sidebar.multiselect(key="arg_groups").set_value(["ECR"]).run()
+    assert {e.label.split(":")[0] for e in at.expander} == {"Karel Novák"}
+
+    # the HTML report in headless Chromium
+    report = tmp_path / "debate.html"
+    out = run_cli("enrich", "--report", str(report), "--debate", "Mercosur", check=True).stdout
+    assert "wrote" in out
+    page = report.read_text(encoding="utf-8")
+    assert "<script" not in page and "Jonas Weber" in page
+    from selenium.webdriver.common.by import By
+
+    browser.get(report.as_uri())
+    marks = browser.find_elements(By.CSS_SELECTOR, "mark")
+    assert marks and all(m.text for m in marks)
+    matrix = browser.find_element(By.CSS_SELECTOR, "table.matrix").text
+    assert "Greens/EFA" in matrix and "against" in matrix
+    link = browser.find_elements(By.CSS_SELECTOR, "li a")[0]
+    target = link.get_attribute("href").split("#")[1]
+    link.click()
+    assert browser.current_url.endswith("#" + target)
+    assert browser.find_element(By.ID, target).tag_name == "mark"
+    shot = tmp_path / "report.png"
+    browser.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000

@@ -15,7 +15,7 @@ from ingest.schema import Speech, normalize_party
 from ingest.state import Manifest
 
 __all__ = ["ClaimRow", "run_enrichment", "sample_enrichment", "claim_rows", "stance_matrix",
-           "speech_results"]
+           "speech_results", "speech_arguments"]
 
 
 @dataclass(frozen=True)
@@ -147,3 +147,16 @@ def stance_matrix(results: Iterable[tuple[Speech, Any, int]]) -> dict[str, dict[
     for speech, args, _ in results:
         matrix.setdefault(speech.party or "(no group)", Counter())[args.stance] += 1
     return {group: {s: counts[s] for s in STANCES} for group, counts in sorted(matrix.items())}
+
+
+def speech_arguments(services: Any, speech_id: str, collection: str | None = None) -> Any:
+    """The stored arguments of one speech (None when not enriched or failed)."""
+    path = services.settings.collection_dir(collection) / "arguments.sqlite"
+    if not path.exists():
+        return None
+    store = ArgumentStore(path)
+    try:
+        args = store.get(speech_id)
+    finally:
+        store.close()
+    return args if args is not None and args.status == "ok" else None
