@@ -23,7 +23,7 @@ from .quotes import sentence_spans
 
 __all__ = ["HeuristicExtractor", "HEURISTIC_VERSION", "heuristic_stance"]
 
-HEURISTIC_VERSION = "heuristic-v1"
+HEURISTIC_VERSION = "heuristic-v2"
 
 _MARKERS = re.compile(
     r"\b(we must|must|should|need to|i call on|we call on|because|therefore|this will|will "

@@ -171,11 +171,15 @@ def _is_json_failure(exc: Exception) -> bool:
     return _status(exc) == 400 and "json_validate_failed" in str(exc)
 
 
-def estimate_tokens(messages: Sequence[Any], completion: int = 0) -> int:
-    """A conservative token estimate for the limiter (3 characters a token, plus overhead)."""
-    chars = sum(len(str(getattr(m, "content", m[1] if isinstance(m, tuple) else m)))
-                for m in messages)
-    return chars // 3 + 8 * len(messages) + completion
+def _chars(messages: Sequence[Any]) -> int:
+    return sum(len(str(getattr(m, "content", m[1] if isinstance(m, tuple) else m)))
+               for m in messages)
+
+
+def estimate_tokens(messages: Sequence[Any], completion: int = 0,
+                    chars_per_token: float = 3.0) -> int:
+    """A token estimate for the limiter (3 characters a token unless measured, plus overhead)."""
+    return int(_chars(messages) / chars_per_token) + 8 * len(messages) + completion
 
 
 def _message_payload(messages: Sequence[Any]) -> list[list[str]]:
@@ -202,6 +206,11 @@ class LLMClient:
         self.limiter = limiter or limiter_for(spec.provider, spec.model, endpoint, limits)
         self._cache = cache
         self.stats = LLMStats()
+        # learned from replies, so the limiter reserves what a request really costs: the
+        # fewest characters per prompt token and the longest reply seen (conservative)
+        self._chars_per_token = 3.0
+        self._reply_tokens: int | None = None
+        self._calibrated = False
 
     @property
     def cache(self) -> LLMCache:
@@ -214,8 +223,11 @@ class LLMClient:
         """One logical call: limiter, then retries on 429 / 5xx / timeouts (raw SDK errors
         other than those propagate to the caller)."""
         attempts = self.settings.llm_max_retries + 1
+        reply_guess = completion_budget if self._reply_tokens is None else \
+            min(completion_budget, self._reply_tokens)
         for attempt in range(attempts):
-            handle = self.limiter.acquire(estimate_tokens(messages, completion_budget))
+            handle = self.limiter.acquire(estimate_tokens(messages, reply_guess,
+                                                          self._chars_per_token))
             self.stats.add(requests=1)
             try:
                 message = model.invoke(list(messages))
@@ -236,10 +248,21 @@ class LLMClient:
             usage = getattr(message, "usage_metadata", None) or {}
             used = (usage.get("input_tokens") or 0) + (usage.get("output_tokens") or 0)
             self.limiter.settle(handle, used or None)
+            self._learn(messages, usage)
             self.stats.add(prompt_tokens=usage.get("input_tokens") or 0,
                            completion_tokens=usage.get("output_tokens") or 0)
             return message
         raise AssertionError("unreachable")
+
+    def _learn(self, messages: Sequence[Any], usage: dict[str, Any]) -> None:
+        prompt, reply = usage.get("input_tokens"), usage.get("output_tokens")
+        if prompt and prompt > 8 * len(messages):
+            ratio = _chars(messages) / (prompt - 8 * len(messages))
+            self._chars_per_token = ratio if not self._calibrated else \
+                min(self._chars_per_token, ratio)
+            self._calibrated = True
+        if reply:
+            self._reply_tokens = max(self._reply_tokens or 0, int(reply))
 
     def _check_quota(self, exc: Exception) -> float | None:
         """The wait a 429 asks for; a wait beyond ``llm_max_wait_s`` (or a per-day limit)

@@ -284,6 +284,49 @@ def bench_query(
             typer.echo(f"  {name:40s} {value}")
 
 
+@bench_app.command("enrich")
+def bench_enrich(
+    path: Annotated[Path | None, typer.Argument(help="Speeches (JSONL; default: the real "
+                                                "corpus in ../shared/corpora).")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Speeches for the heuristic.")] = 200,
+    seconds: Annotated[float, typer.Option(min=0, help="Wall time of the rate-limited LLM "
+                                           "run against the local fake server (0: skip).")] = 150,
+    as_json: JsonOpt = False,
+) -> None:
+    """Heuristic speeches/s; achieved share of Groq free-tier RPM/TPM (fake server)."""
+    from eval.bench_enrich import run_enrich_benchmark
+
+    result = run_enrich_benchmark(load_settings(), path, limit=limit, seconds=seconds)
+    if as_json:
+        _emit_json(result)
+    else:
+        for key, value in result.items():
+            typer.echo(f"{key:32s} {value}")
+
+
+@eval_app.command("stance")
+def eval_stance(
+    labels: Annotated[Path, typer.Option(help="Hand labels (JSONL).")] = Path(
+        "data/eval/stance-labels.jsonl"),
+    collection: CollectionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Agreement of the stored stances (``hemicycle enrich``) with hand labels."""
+    from eval.stance import load_labels, stance_agreement
+    from ingest.argstore import ArgumentStore
+
+    store = ArgumentStore.for_collection(load_settings(), collection)
+    try:
+        result = stance_agreement(load_labels(labels),
+                                  {sid: v[0] for sid, v in store.labels().items()})
+    finally:
+        store.close()
+    if as_json:
+        _emit_json(result)
+    else:
+        for key, value in result.items():
+            typer.echo(f"{key:12s} {value}")
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(
     gold: Annotated[Path, typer.Option(help="Gold questions (JSONL).")] = Path(
