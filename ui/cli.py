@@ -52,6 +52,15 @@ def _emit_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+def _emit_figures(result: dict[str, Any], as_json: bool) -> None:
+    """A benchmark's or evaluation's figures: JSON, or one ``name  value`` line each."""
+    if as_json:
+        _emit_json(result)
+        return
+    for key, value in result.items():
+        typer.echo(f"{key:32s} {value}")
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders: .jsonl .csv .parquet "
@@ -254,13 +263,8 @@ def bench_ingest(
     """Ingest throughput vs the raw encoder, re-ingest speed-up and peak RSS, in one run."""
     from eval.bench_ingest import run_ingest_benchmark
 
-    result = run_ingest_benchmark(load_settings(), path, limit=limit, repeat=repeat,
-                                  memory_mb=memory_mb, throughput=throughput)
-    if as_json:
-        _emit_json(result)
-    else:
-        for key, value in result.items():
-            typer.echo(f"{key:32s} {value}")
+    _emit_figures(run_ingest_benchmark(load_settings(), path, limit=limit, repeat=repeat,
+                                       memory_mb=memory_mb, throughput=throughput), as_json)
 
 
 @bench_app.command("query")
@@ -296,12 +300,8 @@ def bench_enrich(
     """Heuristic speeches/s; achieved share of Groq free-tier RPM/TPM (fake server)."""
     from eval.bench_enrich import run_enrich_benchmark
 
-    result = run_enrich_benchmark(load_settings(), path, limit=limit, seconds=seconds)
-    if as_json:
-        _emit_json(result)
-    else:
-        for key, value in result.items():
-            typer.echo(f"{key:32s} {value}")
+    _emit_figures(run_enrich_benchmark(load_settings(), path, limit=limit, seconds=seconds),
+                  as_json)
 
 
 @eval_app.command("stance")
@@ -320,11 +320,7 @@ def eval_stance(
                                   {sid: v[0] for sid, v in store.labels().items()})
     finally:
         store.close()
-    if as_json:
-        _emit_json(result)
-    else:
-        for key, value in result.items():
-            typer.echo(f"{key:12s} {value}")
+    _emit_figures(result, as_json)
 
 
 @eval_app.command("retrieval")
