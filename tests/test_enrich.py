@@ -315,3 +315,19 @@ def test_cli_enrich_resume_page_and_report(tiny_corpus, tmp_path, fake_llm, brow
     shot = tmp_path / "report.png"
     browser.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
+
+
+def test_extractive_answers_argue_questions_with_claim_quotes(embedder):
+    from test_llm import _source
+    from rag.extractive import ExtractiveGenerator
+
+    text = ("Madam President, let me start with the forests of my region and its people. "
+            "The beef quota of 99,000 tonnes will accelerate deforestation in the Amazon. "
+            "We Greens will vote against any deal without binding climate clauses.")
+    claim = "The beef quota of 99,000 tonnes will accelerate deforestation in the Amazon."
+    question = "What did Jonas Weber argue about the forests and the Amazon?"
+    with_claims = ExtractiveGenerator(embedder, claims=lambda sid: [claim] if sid == "s1"
+                                      else []).generate(question, [_source(1, text)])
+    assert with_claims.text.count("“") == 1 and f"“{claim}” [1]" in with_claims.text
+    plain = ExtractiveGenerator(embedder).generate(question, [_source(1, text)])
+    assert plain.text != with_claims.text
