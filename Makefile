@@ -29,6 +29,7 @@ browser:
 
 ingest-sample: install
 	$(BIN)/hemicycle ingest data/corpus
+	$(BIN)/hemicycle enrich --provider heuristic --yes --no-progress
 
 run: ingest-sample
 	$(BIN)/hemicycle ui

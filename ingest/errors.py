@@ -11,6 +11,7 @@ __all__ = [
     "InputError",
     "StoreError",
     "ProviderError",
+    "QuotaExhausted",
 ]
 
 
@@ -31,4 +32,18 @@ class StoreError(HemicycleError):
 
 
 class ProviderError(HemicycleError):
-    """An LLM provider failed after retries, or answered with something unusable."""
+    """An LLM provider failed after retries, or answered with something unusable.
+
+    ``reason`` is a short key for summaries (``http_503``, ``timeout``, ``invalid_json``...)."""
+
+    def __init__(self, message: str, reason: str = "provider_error") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class QuotaExhausted(ProviderError):
+    """A provider's daily quota is used up: the run stops cleanly and says when to resume."""
+
+    def __init__(self, message: str, resume_at: str = "") -> None:
+        super().__init__(message, "daily_quota")
+        self.resume_at = resume_at

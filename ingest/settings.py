@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     )
     llm_timeout_s: float = Field(60.0, gt=0)
     llm_max_retries: int = Field(4, ge=0)
+    llm_rpm: int | None = Field(None, ge=1, description="requests/min (default: free tier)")
+    llm_tpm: int | None = Field(None, ge=1, description="tokens/min (default: free tier)")
+    llm_max_wait_s: float = Field(120.0, gt=0, description="a longer 429 wait stops the run")
+    llm_max_output_tokens: int = Field(1024, ge=64)
+    enrich_provider: str | None = None  # default: groq:llama-3.1-8b-instant with a key, else heuristic
     generator: str = "extractive"
     generators: list[str] = Field(default_factory=list,
                                   description="extra generator specs offered in the UI")

@@ -11,12 +11,16 @@
    out of the quote, and the quotes are grouped by speaker, each followed by its ``[n]``.
 
 It never writes a word of its own beyond the speaker labels: deterministic and honest.
+
+With arguments extracted (``hemicycle enrich``), a question about what someone argued
+("what did X argue / propose / oppose…") draws its quotes from the verified claim quotes
+found in each passage instead of from all of its sentences.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ingest.embedder import Embedder
@@ -42,6 +46,10 @@ _INTERROGATIVE = re.compile(
     r"^\s*(?:and\s+|but\s+|so\s+)?(?:what|who|whom|which|how|why|when|where|did|does|do|is|are|was|were)"
     r"(?:\s+(?:much|many|did|does|do|is|are|was|were|has|have|had|the|a|an|MEPs?|speakers?|"
     r"members?|groups?|politicians?|they|he|she|it))*\b\s*", re.IGNORECASE)
+
+
+_ARGUE = re.compile(r"\b(argu\w*|position|stance|claim\w*|propos\w*|oppos\w*|support\w*|"
+                    r"criticis\w*|conditions?|demand\w*|warn\w*|why)\b", re.IGNORECASE)
 
 
 def topic_of(question: str) -> str:
@@ -72,8 +80,10 @@ class ExtractiveGenerator:
 
     def __init__(self, embedder: Embedder, max_sentences: int = 6, per_source: int = 2,
                  min_score: float = 0.20, relative: float = 0.5,
-                 source_margin: float = 0.12, diversity: float = 0.3) -> None:
+                 source_margin: float = 0.12, diversity: float = 0.3,
+                 claims: Callable[[str], Sequence[str]] | None = None) -> None:
         self.embedder = embedder
+        self.claims = claims  # speech_id -> verified claim quotes (none without enrichment)
         self.max_sentences = max_sentences
         self.per_source = per_source
         self.min_score = min_score  # absolute floor of cosine similarity
@@ -93,8 +103,11 @@ class ExtractiveGenerator:
         import numpy as np
 
         pool = []
+        argue = self.claims is not None and bool(_ARGUE.search(question))
         for source in sources:
-            for sentence in sentences(source.text):
+            quotes = [q for q in self.claims(source.hit.record.speech_id)
+                      if q in source.text] if argue and self.claims else []
+            for sentence in quotes or sentences(source.text):
                 quote = trim_salutation(sentence)
                 if len(quote.split()) >= MIN_WORDS and not quote.endswith("?"):  # claims only
                     pool.append((source, quote))

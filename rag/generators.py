@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
 from ingest.embedder import Embedder
@@ -38,7 +38,7 @@ def make_generator(spec: str | None, settings: Settings, embedder: Embedder) -> 
     if spec == "extractive":
         from .extractive import ExtractiveGenerator
 
-        return ExtractiveGenerator(embedder)
+        return ExtractiveGenerator(embedder, claims=_claim_quotes(settings))
     provider, sep, rest = spec.partition(":")
     if provider in ("groq", "openai"):
         from .llm import make_llm_generator
@@ -46,6 +46,21 @@ def make_generator(spec: str | None, settings: Settings, embedder: Embedder) -> 
         return make_llm_generator(spec, settings)
     raise ConfigError(f"unknown generator {spec!r}; use extractive, groq:MODEL or "
                       "openai:MODEL@BASE_URL")
+
+
+def _claim_quotes(settings: Settings) -> Callable[[str], Sequence[str]] | None:
+    """Verified claim quotes per speech of the collection, when it has been enriched."""
+    path = settings.collection_dir() / "arguments.sqlite"
+    if not path.exists():
+        return None
+    from ingest.argstore import ArgumentStore
+
+    store = ArgumentStore(path)
+    try:
+        quotes = {a.speech_id: [c.quote for c in a.claims] for a in store.iter()}
+    finally:
+        store.close()
+    return lambda speech_id: quotes.get(speech_id, ())
 
 
 def available_generators(settings: Settings) -> list[str]:

@@ -70,7 +70,8 @@ class CorpusIndex:
 
     def __init__(self, records: list[ChunkRecord], embeddings: Any, bm25: Bm25Index | None,
                  version: str, markdown_dir: Path | None = None,
-                 speeches: dict[str, Speech] | None = None) -> None:
+                 speeches: dict[str, Speech] | None = None,
+                 arguments: dict[str, tuple[str, tuple[str, ...], str]] | None = None) -> None:
         import numpy as np
 
         self.records = records
@@ -81,6 +82,7 @@ class CorpusIndex:
         self._by_speech: dict[str, list[ChunkRecord]] | None = None
         self._markdown_cache: dict[str, str] = {}
         self.speeches = speeches or {}
+        self.arguments = arguments or {}  # speech_id -> (stance, topics, provider)
         self.position = {r.chunk_id: i for i, r in enumerate(records)}
         self.party_code, self.parties = _codes([r.party for r in records])
         self.speaker_code, self.speaker_names = _codes([r.speaker for r in records])
@@ -134,7 +136,8 @@ class CorpusIndex:
                 bm25 = Bm25Index.build(_lexical_text(r) for r in records)
                 bm25.save(bm25_dir)
                 (bm25_dir / "version").write_text(version)
-        return cls(records, embeddings, bm25, version, settings.markdown_dir(name), speeches)
+        return cls(records, embeddings, bm25, version, settings.markdown_dir(name), speeches,
+                   _arguments(settings, name))
 
     # -- filtering -----------------------------------------------------------------------------
     def mask(self, filters: SearchFilters | None) -> Any:
@@ -160,6 +163,12 @@ class CorpusIndex:
             mask &= self.date_int <= int(filters.date_to.strftime("%Y%m%d"))
         for key, value in filters.extra:
             mask &= np.array([getattr(r, key, None) == value for r in self.records])
+        if filters.stances or filters.topics:
+            args = [self.arguments.get(sid, ("", (), "")) for sid in self.speech_ids]
+            keep = np.array([(not filters.stances or a[0] in filters.stances) and
+                             (not filters.topics or bool(set(a[1]) & set(filters.topics)))
+                             for a in args], dtype=bool)
+            mask &= keep[self.speech_code]
         return mask
 
     # -- scoring -------------------------------------------------------------------------------
@@ -293,6 +302,20 @@ def _fetch_vectors(collection: Any, ids: list[str],
         got = collection.get(ids=ids[i: i + step], include=["embeddings"])
         if got["ids"]:
             yield list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32)
+
+
+def _arguments(settings: Settings, name: str) -> dict[str, tuple[str, tuple[str, ...], str]]:
+    """Stance, topics and provider per enriched speech (``hemicycle enrich``), if any."""
+    path = settings.collection_dir(name) / "arguments.sqlite"
+    if not path.exists():
+        return {}
+    from ingest.argstore import ArgumentStore
+
+    store = ArgumentStore(path)
+    try:
+        return store.labels()
+    finally:
+        store.close()
 
 
 def _lexical_text(record: ChunkRecord) -> str:

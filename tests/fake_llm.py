@@ -4,6 +4,11 @@ It serves ``/v1/chat/completions`` (OpenAI clients) and ``/openai/v1/chat/comple
 groq SDK), plain JSON and SSE streams, with a script of behaviours consumed one per request:
 ``Reply(text)``, ``Status(code, headers)``, ``Delay(seconds)`` and ``Malformed()``; when the
 script is empty the ``responder`` callable answers from the request.  Every request is recorded.
+
+``limit(rpm, tpm, window_s)`` emulates a provider's rate limits (Groq-style: a sliding
+window, prompt tokens counted as characters / 4, a 429 with ``retry-after`` when a request
+would go over); ``rate_limited`` counts those 429s.  Without it, usage is the fixed 120
+prompt tokens of before.
 """
 
 from __future__ import annotations
@@ -60,14 +65,18 @@ class Recorded:
         return "\n".join(str(m.get("content", "")) for m in self.body.get("messages", []))
 
 
-def _completion(text: str, model: str) -> dict[str, Any]:
+def _prompt_tokens(body: dict[str, Any]) -> int:
+    return sum(len(str(m.get("content", ""))) for m in body.get("messages", [])) // 4 + 1
+
+
+def _completion(text: str, model: str, prompt_tokens: int = 120) -> dict[str, Any]:
     return {
         "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
         "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                      "finish_reason": "stop", "logprobs": None}],
-        "usage": {"prompt_tokens": 120, "completion_tokens": len(text.split()),
-                  "total_tokens": 120 + len(text.split())},
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(text.split()),
+                  "total_tokens": prompt_tokens + len(text.split())},
     }
 
 
@@ -98,6 +107,9 @@ class FakeLLM:
         self.queue: list[Any] = []
         self.responder: Callable[[dict[str, Any]], str] = lambda body: "A cited answer [1]."
         self._lock = threading.Lock()
+        self.limits: tuple[int | None, int | None, float] | None = None
+        self.rate_limited = 0
+        self._window: list[tuple[float, int]] = []  # (time, tokens) of accepted requests
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -128,13 +140,21 @@ class FakeLLM:
                     return self._raw(200, step.body, "application/json")
                 text = step.text if isinstance(step, Reply) else fake.responder(body)
                 model = body.get("model", "fake")
+                prompt_tokens = 120
+                if fake.limits is not None:
+                    prompt_tokens = _prompt_tokens(body)
+                    wait = fake._admit(prompt_tokens + len(text.split()))
+                    if wait > 0:
+                        return self._json(429, {"error": {"message": "rate limit reached",
+                                                          "code": "rate_limit_exceeded"}},
+                                          {"retry-after": f"{wait:.2f}"})
                 if body.get("stream"):
                     include = bool((body.get("stream_options") or {}).get("include_usage"))
                     payload = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n"
                                        for c in _chunks(text, model, include,
                                                                     self.path.startswith("/openai/")))
                     return self._raw(200, payload + b"data: [DONE]\n\n", "text/event-stream")
-                return self._json(200, _completion(text, model))
+                return self._json(200, _completion(text, model, prompt_tokens))
 
             def _json(self, code: int, data: Any, headers: dict[str, str] | None = None) -> None:
                 self._raw(code, json.dumps(data).encode(), "application/json", headers)
@@ -164,6 +184,23 @@ class FakeLLM:
     @property
     def openai_base_url(self) -> str:
         return self.base_url + "/v1"
+
+    def limit(self, rpm: int | None, tpm: int | None, window_s: float = 60.0) -> None:
+        self.limits = (rpm, tpm, window_s)
+
+    def _admit(self, tokens: int) -> float:
+        """0 if a request of ``tokens`` fits the limits now (and count it), else the wait."""
+        rpm, tpm, window = self.limits or (None, None, 60.0)
+        with self._lock:
+            now = time.time()
+            self._window = [(t, n) for t, n in self._window if t > now - window]
+            over_r = rpm is not None and len(self._window) + 1 > rpm
+            over_t = tpm is not None and sum(n for _, n in self._window) + tokens > tpm
+            if over_r or over_t:
+                self.rate_limited += 1
+                return max(0.05, self._window[0][0] + window - now) if self._window else 0.05
+            self._window.append((now, tokens))
+            return 0.0
 
     def script(self, *steps: Any) -> None:
         self.queue.extend(steps)

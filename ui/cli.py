@@ -37,6 +37,13 @@ DebateOpt = Annotated[list[str] | None, typer.Option(
     "--debate", help="Debate id or part of its title, repeatable.")]
 
 
+StanceOpt = Annotated[list[str] | None, typer.Option(
+    "--stance", help="Extracted stance, repeatable: for, against, mixed, neutral, procedural "
+    "(needs `hemicycle enrich`).")]
+TopicOpt = Annotated[list[str] | None, typer.Option(
+    "--topic", help="Extracted topic, repeatable (see README: climate, migration, trade...).")]
+
+
 def _services() -> Services:
     return Services(load_settings())
 
@@ -62,6 +69,15 @@ def _require_collection(settings: Any, collection: str | None) -> None:
 
 def _emit_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _emit_figures(result: dict[str, Any], as_json: bool) -> None:
+    """A benchmark's or evaluation's figures: JSON, or one ``name  value`` line each."""
+    if as_json:
+        _emit_json(result)
+        return
+    for key, value in result.items():
+        typer.echo(f"{key:32s} {value}")
 
 
 @app.command()
@@ -154,7 +170,8 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option("--k", "-k", min=1, help="Number of results.")] = 10,
     party: PartyOpt = None, speaker: SpeakerOpt = None, date_from: DateFromOpt = None,
-    date_to: DateToOpt = None, debate: DebateOpt = None,
+    date_to: DateToOpt = None, debate: DebateOpt = None, stance: StanceOpt = None,
+    topic: TopicOpt = None,
     retriever: Annotated[str, typer.Option(help="dense, bm25 or hybrid.")] = "hybrid",
     collection: CollectionOpt = None, as_json: JsonOpt = False,
 ) -> None:
@@ -162,7 +179,8 @@ def search(
     from rag.filters import SearchFilters
     from rag.retriever import check_mode
 
-    filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [])
+    filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [],
+                                  stance or [], topic or [])
     check_mode(retriever)
     services = _services()
     _require_collection(services.settings, collection)
@@ -189,7 +207,8 @@ def ask(
     k: Annotated[int | None, typer.Option("--k", "-k", min=1,
                                           help="Passages given to the generator.")] = None,
     party: PartyOpt = None, speaker: SpeakerOpt = None, date_from: DateFromOpt = None,
-    date_to: DateToOpt = None, debate: DebateOpt = None,
+    date_to: DateToOpt = None, debate: DebateOpt = None, stance: StanceOpt = None,
+    topic: TopicOpt = None,
     retriever: Annotated[str | None, typer.Option(help="dense, bm25 or hybrid.")] = None,
     collection: CollectionOpt = None, as_json: JsonOpt = False,
 ) -> None:
@@ -198,7 +217,8 @@ def ask(
 
     services = _services()
     _require_collection(services.settings, collection)
-    filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [])
+    filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [],
+                                  stance or [], topic or [])
     assistant = services.assistant(generator, collection, k=k, mode=retriever)
     answer = assistant.ask(question, filters=filters)
     if as_json:
@@ -216,6 +236,56 @@ def ask(
     typer.echo(f"\n({answer.generator}, {answer.latency_s:.2f} s"
                + (f", {answer.invalid_citations_removed} invalid citation(s) removed"
                   if answer.invalid_citations_removed else "") + ")")
+
+
+@app.command("enrich")
+def enrich_cmd(
+    sample: Annotated[int | None, typer.Option(min=1, help="Extract from N speeches and print "
+                                               "the result (nothing stored).")] = None,
+    provider: Annotated[str | None, typer.Option(help="heuristic (offline), groq:MODEL or "
+                                                 "openai:MODEL@BASE_URL.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most N speeches.")] = None,
+    debate: DebateOpt = None, party: PartyOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", help="No confirmation above 50 speeches.")] = False,
+    report: Annotated[Path | None, typer.Option(help="Write a standalone HTML page of the "
+                                                "enriched debates instead.")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    collection: CollectionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Extract claims (with verified quotes), stance and topics from indexed speeches."""
+    from ui.arguments import run_enrichment, sample_enrichment
+    from ui.cli_arguments import confirm_estimate, print_sample, write_report
+
+    services = _services()
+    if report is not None:
+        return write_report(services, report, collection, debate or [])
+    if sample is not None:
+        return print_sample(sample_enrichment(services, provider, sample, collection,
+                                              debate or []), as_json)
+    result = run_enrichment(services, provider, collection, debate or [], party or [], limit,
+                            None if yes else confirm_estimate, progress and not as_json)
+    if result is None:
+        raise typer.Exit(1)
+    _emit_json(result.to_dict()) if as_json else [typer.echo(x) for x in result.summary_lines()]
+    if result.stopped:
+        typer.echo(f"hemicycle: stopped: {result.stopped}", err=True)
+        raise typer.Exit(2)
+
+
+@app.command()
+def arguments(
+    debate: DebateOpt = None, party: PartyOpt = None, stance: StanceOpt = None,
+    topic: TopicOpt = None, collection: CollectionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Extracted claims as a table: speaker, group, date, stance, claim, quote."""
+    from rag.filters import SearchFilters
+    from ui.arguments import claim_rows, speech_results
+    from ui.cli_arguments import print_claims
+
+    SearchFilters.build(stances=stance or [], topics=topic or [])  # validates the values
+    rows = claim_rows(speech_results(_services(), collection, debate or []), party or [],
+                      stance or [], topic or [])
+    print_claims(rows, as_json)
 
 
 @app.command()
@@ -247,13 +317,8 @@ def bench_ingest(
     """Ingest throughput vs the raw encoder, re-ingest speed-up and peak RSS, in one run."""
     from eval.bench_ingest import run_ingest_benchmark
 
-    result = run_ingest_benchmark(load_settings(), path, limit=limit, repeat=repeat,
-                                  memory_mb=memory_mb, throughput=throughput)
-    if as_json:
-        _emit_json(result)
-    else:
-        for key, value in result.items():
-            typer.echo(f"{key:32s} {value}")
+    _emit_figures(run_ingest_benchmark(load_settings(), path, limit=limit, repeat=repeat,
+                                       memory_mb=memory_mb, throughput=throughput), as_json)
 
 
 @bench_app.command("query")
@@ -275,6 +340,41 @@ def bench_query(
         typer.echo(f"== {size}")
         for name, value in figures.items():
             typer.echo(f"  {name:40s} {value}")
+
+
+@bench_app.command("enrich")
+def bench_enrich(
+    path: Annotated[Path | None, typer.Argument(help="Speeches (JSONL; default: the real "
+                                                "corpus in ../shared/corpora).")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Speeches for the heuristic.")] = 200,
+    seconds: Annotated[float, typer.Option(min=0, help="Wall time of the rate-limited LLM "
+                                           "run against the local fake server (0: skip).")] = 150,
+    as_json: JsonOpt = False,
+) -> None:
+    """Heuristic speeches/s; achieved share of Groq free-tier RPM/TPM (fake server)."""
+    from eval.bench_enrich import run_enrich_benchmark
+
+    _emit_figures(run_enrich_benchmark(load_settings(), path, limit=limit, seconds=seconds),
+                  as_json)
+
+
+@eval_app.command("stance")
+def eval_stance(
+    labels: Annotated[Path, typer.Option(help="Hand labels (JSONL).")] = Path(
+        "data/eval/stance-labels.jsonl"),
+    collection: CollectionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Agreement of the stored stances (``hemicycle enrich``) with hand labels."""
+    from eval.stance import load_labels, stance_agreement
+    from ingest.argstore import ArgumentStore
+
+    store = ArgumentStore.for_collection(load_settings(), collection)
+    try:
+        result = stance_agreement(load_labels(labels),
+                                  {sid: v[0] for sid, v in store.labels().items()})
+    finally:
+        store.close()
+    _emit_figures(result, as_json)
 
 
 @eval_app.command("retrieval")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import streamlit as st
 
+from ingest.arguments import STANCES, TOPICS
 from ingest.errors import HemicycleError
 from rag.answer import Answer, Turn
 from rag.filters import SearchFilters
 from rag.generators import available_generators
+from ui.arguments import speech_arguments
 from ui.common import current_services, highlight, md_escape, safe_markdown
 
 st.title("Ask the European Parliament's debates")
@@ -43,16 +46,17 @@ with st.sidebar:
               for debate_id, (title, date) in sorted(index.debate_titles.items(),
                                                      key=lambda kv: kv[1][1])}
     debates = st.multiselect("Debates", list(titles), key="debates")
+    stances = st.multiselect("Stance (enriched speeches)", STANCES, key="stances")
+    topics = st.multiselect("Topics (enriched speeches)", list(TOPICS), key="topics")
     if st.button("Clear conversation", key="clear"):
         messages.clear()
 
 date_from, date_to = (span if isinstance(span, tuple) and len(span) == 2 else (None, None))
 filters = SearchFilters.build(
     groups, [], date_from if date_from != first else None, date_to if date_to != last else None,
-    [titles[d] for d in debates])
+    [titles[d] for d in debates], stances, topics)
 if speakers:
-    filters = SearchFilters(filters.parties, tuple(speakers), filters.date_from, filters.date_to,
-                            filters.debates)
+    filters = dataclasses.replace(filters, speakers=tuple(speakers))
 
 
 def show_answer(answer: Answer) -> None:
@@ -69,6 +73,12 @@ def show_answer(answer: Answer) -> None:
             st.markdown(f"**[{c.n}] {md_escape(who)}**{md_escape(role)} — {c.date} — "
                         f"*{md_escape(c.debate_title)}*")
             st.markdown(highlight(c.passage, c.quote))
+            arguments = speech_arguments(services, c.speech_id)
+            if arguments is not None:
+                st.caption(f"stance: {arguments.stance} · topics: {', '.join(arguments.topics)}"
+                           f" · provider={arguments.provider}")
+                for claim in arguments.claims:
+                    st.markdown("- " + md_escape(claim.claim))
             with st.expander("Whole speech"):
                 st.markdown(md_escape(index.speech_text(c.speech_id)))
     notes = [answer.generator, f"{answer.latency_s:.2f} s", f"filters: {answer.filters}"]
