@@ -176,6 +176,39 @@ def ui(port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
     raise typer.Exit(subprocess.call(cmd))
 
 
+@app.command()
+def explore(
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("map.html"),
+    color_by: Annotated[str, typer.Option(help="party, debate, speaker, year, language "
+                                          "(stance, topics once arguments exist).")] = "party",
+    sample: Annotated[int, typer.Option(min=2, help="Points, stratified by debate.")] = 5000,
+    method: Annotated[str, typer.Option(help="tsne (openTSNE) or pca.")] = "tsne",
+    perplexity: Annotated[float, typer.Option(min=5, max=50, help="t-SNE perplexity.")] = 30,
+    unit: Annotated[str, typer.Option(help="chunk, or speech (mean of its chunks).")] = "chunk",
+    query: Annotated[str | None, typer.Option(help="Place this query on the map and mark "
+                                              "the passages search returns.")] = None,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, help="Passages marked.")] = 10,
+    party: PartyOpt = None, speaker: SpeakerOpt = None, date_from: DateFromOpt = None,
+    date_to: DateToOpt = None, debate: DebateOpt = None,
+    collection: CollectionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Write a 2-D map of the corpus embeddings (t-SNE or PCA) as a standalone HTML file."""
+    from rag.explore import MapSpec
+    from rag.filters import SearchFilters
+    from ui.explore_plot import export_map
+
+    spec = MapSpec(method=method, sample=sample, perplexity=perplexity, unit=unit)
+    filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [])
+    result = export_map(_services(), out, spec, color_by, query, k, filters, collection)
+    if as_json:
+        _emit_json(result)
+        return
+    built = "read from cache" if result["cached"] else f"built in {result['seconds']} s"
+    typer.echo(f"{result['points']} points ({result['method']}, {built}) -> {out}")
+    if result["clusters"]:
+        typer.echo("clusters: " + "; ".join(result["clusters"]))
+
+
 @bench_app.command("ingest")
 def bench_ingest(
     path: Annotated[Path | None, typer.Argument(help="Records to ingest (default: the real "
