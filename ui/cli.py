@@ -167,13 +167,12 @@ def ask(
 @app.command()
 def ui(port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
        headless: Annotated[bool, typer.Option(help="Do not open a browser.")] = True) -> None:
-    """Start the Streamlit app."""
-    import subprocess
+    """Start the Streamlit app (Ctrl-C or SIGTERM stops it)."""
+    from .server import serve
 
     app_path = Path(__file__).with_name("app.py")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port),
-           "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false"]
-    raise typer.Exit(subprocess.call(cmd))
+    raise typer.Exit(serve([str(app_path), "--server.port", str(port), "--server.headless",
+                            str(headless).lower(), "--browser.gatherUsageStats", "false"]))
 
 
 @app.command()
@@ -254,6 +253,23 @@ def bench_query(
         typer.echo(f"== {size}")
         for name, value in figures.items():
             typer.echo(f"  {name:40s} {value}")
+
+
+@bench_app.command("explore")
+def bench_explore(
+    size: Annotated[list[int] | None, typer.Option(
+        "--size", min=2, help="Map sizes, repeatable (default 2000 and 5000).")] = None,
+    collection: CollectionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Seconds for the t-SNE map cold and cached, and to place a query on it."""
+    from eval.bench_explore import run_explore_benchmark
+
+    report = run_explore_benchmark(load_settings(), size or [2000, 5000], collection)
+    if as_json:
+        _emit_json(report)
+        return
+    for name, value in report.items():
+        typer.echo(f"{name:32s} {value}")
 
 
 @eval_app.command("retrieval")
