@@ -16,6 +16,7 @@ maps are no longer found and are removed at the next save.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import pickle
@@ -30,9 +31,9 @@ from ingest.settings import Settings
 from .filters import SearchFilters
 from .index import ChunkRecord, CorpusIndex
 
-__all__ = ["map_cache_dir", "MapSpec", "CorpusMap", "QueryPlacement", "GroupPosition", "METHODS", "UNITS",
-           "COLOR_KEYS", "color_keys", "color_value", "build_map", "sample_items",
-           "place_query", "group_positions"]
+__all__ = ["map_cache_dir", "MapSpec", "CorpusMap", "QueryPlacement", "GroupPosition",
+           "METHODS", "UNITS", "COLOR_KEYS", "color_keys", "color_value", "build_map",
+           "sample_items", "place_query", "group_positions"]
 
 METHODS = ("tsne", "pca")
 UNITS = ("chunk", "speech")
@@ -114,10 +115,8 @@ class CorpusMap:
         vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
         if self.spec.method == "pca":
             return self.model.transform(vectors).astype(np.float32)
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1):
-            placed = self.model.transform(vectors, n_iter=100)
+        with _threads().limit(limits=1):
+            placed = self.model.transform(vectors, n_iter=25)
         return np.asarray(placed, dtype=np.float32)
 
 
@@ -128,7 +127,8 @@ class QueryPlacement:
     hits: list[Any]  # rag.retriever.Hit, best first
     hit_xy: list[tuple[float, float]]
     hit_points: list[int]  # the map point of each hit, -1 when it is outside the sample
-    seconds: float  # embedding + placement, retrieval excluded
+    seconds: float  # placing the embedded query (and hits outside the sample) on the map
+    embed_seconds: float  # embedding the query
 
 
 @dataclass(frozen=True)
@@ -215,22 +215,34 @@ def _vectors(index: CorpusIndex, items: list[tuple[int, ...]]) -> Any:
     return (vectors / np.where(norms == 0, 1, norms)).astype(np.float32)
 
 
+@functools.cache
+def _threads() -> Any:
+    """One thread-pool controller per process (building one inspects every loaded library,
+    ~0.1 s; ``threadpool_limits`` would do that on every call)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def _project(vectors: Any, spec: MapSpec) -> tuple[Any, Any]:
+    """2-D coordinates and the fitted model; one BLAS/OpenMP thread (deterministic, and
+    idle BLAS workers spinning on a small shared machine cost more than they give).
+    openTSNE's default gradient (Barnes-Hut below 10,000 points): its FFT interpolation was
+    2.5x slower at 5,000 points here."""
     import numpy as np
 
-    if spec.method == "pca" or len(vectors) < 4:
-        from sklearn.decomposition import PCA
+    with _threads().limit(limits=1):
+        if spec.method == "pca" or len(vectors) < 4:
+            from sklearn.decomposition import PCA
 
-        model = PCA(n_components=2, random_state=spec.seed).fit(vectors)
-        return model.transform(vectors).astype(np.float32), model
-    from openTSNE import TSNE
-    from threadpoolctl import threadpool_limits
+            model = PCA(n_components=2, random_state=spec.seed).fit(vectors)
+            return model.transform(vectors).astype(np.float32), model
+        from openTSNE import TSNE
 
-    perplexity = min(spec.perplexity, (len(vectors) - 1) / 3)  # openTSNE needs 3p < n
-    with threadpool_limits(limits=1):
+        perplexity = min(spec.perplexity, (len(vectors) - 1) / 3)  # openTSNE needs 3p < n
         model = TSNE(perplexity=perplexity, metric="cosine", initialization="pca",
                      n_jobs=1, random_state=spec.seed, verbose=False).fit(vectors)
-    return np.asarray(model, dtype=np.float32), model
+        return np.asarray(model, dtype=np.float32), model
 
 
 def build_map(index: CorpusIndex, spec: MapSpec, cache_dir: Path | None,
@@ -287,20 +299,21 @@ def place_query(corpus_map: CorpusMap, index: CorpusIndex, retriever: Any, query
     hits = retriever.search(query, k=k, mode=mode, filters=filters)
     started = time.perf_counter()
     vector = retriever.embedder.encode_query(query)
+    embedded = time.perf_counter()
     point_of = corpus_map.point_of(index)
     points = [point_of.get(hit.record.chunk_id, -1) for hit in hits]
     outside = [index.position[hit.record.chunk_id] for hit, p in zip(hits, points) if p < 0]
     new = np.vstack([np.asarray(vector, dtype=np.float32)[None, :],
                      index.embeddings[outside]]) if outside else np.asarray(vector)[None, :]
     placed = corpus_map.place(new)
-    seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - embedded
     extra = iter(placed[1:])
     hit_xy = []
     for p in points:
         xy = corpus_map.coords[p] if p >= 0 else next(extra)
         hit_xy.append((float(xy[0]), float(xy[1])))
     return QueryPlacement(query, (float(placed[0][0]), float(placed[0][1])), hits, hit_xy,
-                          points, seconds)
+                          points, seconds, embedded - started)
 
 
 def group_positions(corpus_map: CorpusMap, index: CorpusIndex, key: str = "party",

@@ -1,5 +1,5 @@
-"""`hemicycle ui` as a real process: a page URL opened first on a fresh server, the Explore
-map in headless Chromium (screenshot), and SIGTERM stopping the Streamlit child too."""
+"""`hemicycle ui` as a real process, in headless Chromium: a page URL opened first on a fresh
+server, the Explore map (screenshot), then SIGTERM stopping the Streamlit child too."""
 
 from __future__ import annotations
 
@@ -17,34 +17,18 @@ import pytest
 from conftest import SAMPLE, run_cli, write_jsonl
 from test_browser import _free_port, _wait_healthy, browser  # noqa: F401 - the fixture
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def _start_ui(tmp_path, port: int) -> subprocess.Popen:
+    """`hemicycle ui` as a service manager would start it (not in a terminal)."""
     log = (tmp_path / f"ui-{port}.log").open("w")
     return subprocess.Popen(
         [sys.executable, "-c", "from ui.cli import main; main()", "ui", "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
 
 
-def test_sigterm_stops_the_streamlit_child(tmp_path):
-    port = _free_port()
-    proc = _start_ui(tmp_path, port)
-    try:
-        _wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", proc)
-        children = psutil.Process(proc.pid).children(recursive=True)
-        assert children, "hemicycle ui started no Streamlit child"
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
-        gone, alive = psutil.wait_procs(children, timeout=15)
-        assert not alive, f"still serving after SIGTERM: {[p.pid for p in alive]}"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-
-
-@pytest.mark.browser
-def test_explore_map_in_a_real_browser(browser, tmp_path):  # noqa: F811
+def test_explore_page_in_a_browser_then_sigterm(browser, tmp_path):  # noqa: F811
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -82,6 +66,14 @@ def test_explore_map_in_a_real_browser(browser, tmp_path):  # noqa: F811
         assert shot.stat().st_size > 20_000
         if os.environ.get("HEMICYCLE_SCREENSHOT_DIR"):  # e.g. docs/, for the README
             shutil.copy(shot, os.path.join(os.environ["HEMICYCLE_SCREENSHOT_DIR"], shot.name))
-    finally:
-        proc.terminate()
+
+        # SIGTERM to `hemicycle ui` (a service manager, `kill`) stops its Streamlit child too
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert children, "hemicycle ui started no Streamlit child"
+        proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
+        _, alive = psutil.wait_procs(children, timeout=15)
+        assert not alive, f"still serving after SIGTERM: {[p.pid for p in alive]}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()

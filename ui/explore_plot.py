@@ -16,7 +16,7 @@ from rag.clusters import Cluster
 from rag.explore import COLOR_KEYS, CorpusMap, GroupPosition, QueryPlacement, color_value
 from rag.index import CorpusIndex
 
-__all__ = ["map_figure", "positions_figure", "selected_points", "selection_rows",
+__all__ = ["map_figure", "point_colors", "positions_figure", "selected_points", "selection_rows",
            "breakdown", "write_html", "first_words"]
 
 _WEBGL_FROM = 2000  # SVG below this many points (works everywhere), WebGL above

@@ -117,7 +117,8 @@ if points:
     by_other.bar_chart(breakdown(rows, other), horizontal=True)
     table = st.dataframe(rows, on_select="rerun", selection_mode="single-row",
                          key="explore_table", hide_index=True,
-                         column_order=["speaker", "group", "date", "debate", "stance", "passage"])
+                         column_order=[c for c in ("speaker", "group", "date", "debate",
+                                                   "stance", "passage") if c in rows[0]])
     picked = table.selection.rows if table else []
     if picked:
         record = corpus_map.record(index, rows[picked[0]]["point"])
