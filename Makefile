@@ -2,6 +2,7 @@
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+PORT   ?= 8501
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
@@ -32,7 +33,7 @@ ingest-sample: install
 	$(BIN)/hemicycle enrich --provider heuristic --yes --no-progress
 
 run: ingest-sample
-	$(BIN)/hemicycle ui
+	$(BIN)/hemicycle ui --port $(PORT)
 
 test: install-test browser
 	$(BIN)/python -m pytest

@@ -12,10 +12,11 @@ if __package__ in (None, ""):  # run by `streamlit run ui/app.py`: make `ui` imp
 
 PAGES = Path(__file__).resolve().parent / "pages"
 
-st.set_page_config(page_title="Hemicycle", page_icon="🏛️", layout="wide")
+st.set_page_config(page_title="Hemicycle", page_icon=":material/account_balance:", layout="wide")
 navigation = st.navigation([
-    st.Page(str(PAGES / "chat.py"), title="Chat", icon="💬", default=True),
-    st.Page(str(PAGES / "corpus.py"), title="Corpus", icon="📊"),
-    st.Page(str(PAGES / "arguments.py"), title="Arguments", icon="⚖️"),
+    st.Page(str(PAGES / "chat.py"), title="Chat", icon=":material/chat:", default=True),
+    st.Page(str(PAGES / "corpus.py"), title="Corpus", icon=":material/bar_chart:"),
+    st.Page(str(PAGES / "arguments.py"), title="Arguments", icon=":material/balance:"),
+    st.Page(str(PAGES / "explore.py"), title="Explore", icon=":material/scatter_plot:"),
 ])
 navigation.run()

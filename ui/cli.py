@@ -291,13 +291,45 @@ def arguments(
 @app.command()
 def ui(port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
        headless: Annotated[bool, typer.Option(help="Do not open a browser.")] = True) -> None:
-    """Start the Streamlit app."""
-    import subprocess
+    """Start the Streamlit app (Ctrl-C or SIGTERM stops it)."""
+    from .server import serve
 
     app_path = Path(__file__).with_name("app.py")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port),
-           "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false"]
-    raise typer.Exit(subprocess.call(cmd))
+    raise typer.Exit(serve([str(app_path), "--server.port", str(port), "--server.headless",
+                            str(headless).lower(), "--browser.gatherUsageStats", "false"]))
+
+
+@app.command()
+def explore(
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("map.html"),
+    color_by: Annotated[str, typer.Option(help="party, debate, speaker, year, language "
+                                          "(stance, topics once arguments exist).")] = "party",
+    sample: Annotated[int, typer.Option(min=2, help="Points, stratified by debate.")] = 5000,
+    method: Annotated[str, typer.Option(help="tsne (openTSNE) or pca.")] = "tsne",
+    perplexity: Annotated[float, typer.Option(min=5, max=50, help="t-SNE perplexity.")] = 30,
+    unit: Annotated[str, typer.Option(help="chunk, or speech (mean of its chunks).")] = "chunk",
+    query: Annotated[str | None, typer.Option(help="Place this query on the map and mark "
+                                              "the passages search returns.")] = None,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, help="Passages marked.")] = 10,
+    party: PartyOpt = None, speaker: SpeakerOpt = None, date_from: DateFromOpt = None,
+    date_to: DateToOpt = None, debate: DebateOpt = None,
+    collection: CollectionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Write a 2-D map of the corpus embeddings (t-SNE or PCA) as a standalone HTML file."""
+    from rag.explore import MapSpec
+    from rag.filters import SearchFilters
+    from ui.explore_plot import export_map
+
+    spec = MapSpec(method=method, sample=sample, perplexity=perplexity, unit=unit)
+    filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [])
+    result = export_map(_services(), out, spec, color_by, query, k, filters, collection)
+    if as_json:
+        _emit_json(result)
+        return
+    built = "read from cache" if result["cached"] else f"built in {result['seconds']} s"
+    typer.echo(f"{result['points']} points ({result['method']}, {built}) -> {out}")
+    if result["clusters"]:
+        typer.echo("clusters: " + "; ".join(result["clusters"]))
 
 
 @bench_app.command("ingest")
@@ -375,6 +407,21 @@ def eval_stance(
     finally:
         store.close()
     _emit_figures(result, as_json)
+@bench_app.command("explore")
+def bench_explore(
+    size: Annotated[list[int] | None, typer.Option(
+        "--size", min=2, help="Map sizes, repeatable (default 2000 and 5000).")] = None,
+    collection: CollectionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Seconds for the t-SNE map cold and cached, and to place a query on it."""
+    from eval.bench_explore import run_explore_benchmark
+
+    report = run_explore_benchmark(load_settings(), size or [2000, 5000], collection)
+    if as_json:
+        _emit_json(report)
+        return
+    for name, value in report.items():
+        typer.echo(f"{name:32s} {value}")
 
 
 @eval_app.command("retrieval")

@@ -6,13 +6,16 @@ import hashlib
 import json
 import re
 
+from typing import Any
+
 import streamlit as st
 
+from ingest.errors import HemicycleError
 from ingest.settings import Settings
 
 from .services import Services, load_settings
 
-__all__ = ["current_services", "md_escape", "highlight", "safe_markdown"]
+__all__ = ["current_services", "services_and_index", "md_escape", "highlight", "safe_markdown"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 
@@ -34,6 +37,22 @@ def current_services() -> Services:
         plain[key] = hashlib.sha256(secret.get_secret_value().encode()).hexdigest() \
             if secret is not None else None
     return _services(json.dumps(plain, sort_keys=True), settings)
+
+
+def services_and_index() -> tuple[Services, Any]:
+    """The services and the collection's mirror; the page stops with one line if there is
+    none to show (a configuration error, or an empty index)."""
+    try:
+        services = current_services()
+        index = services.index()
+    except HemicycleError as exc:
+        st.error(str(exc))
+        st.stop()
+    if len(index) == 0:
+        st.info("The index is empty. Ingest the sample corpus with "
+                "`hemicycle ingest data/corpus`.")
+        st.stop()
+    return services, index
 
 
 def md_escape(text: str) -> str:

@@ -13,20 +13,11 @@ from rag.answer import Answer, Turn
 from rag.filters import SearchFilters
 from rag.generators import available_generators
 from ui.arguments import speech_arguments
-from ui.common import current_services, highlight, md_escape, safe_markdown
+from ui.common import highlight, md_escape, safe_markdown, services_and_index
 
 st.title("Ask the European Parliament's debates")
 
-try:
-    services = current_services()
-    index = services.index()
-except HemicycleError as exc:
-    st.error(str(exc))
-    st.stop()
-
-if len(index) == 0:
-    st.info("The index is empty. Ingest the sample corpus with `hemicycle ingest data/corpus`.")
-    st.stop()
+services, index = services_and_index()
 
 messages: list[dict] = st.session_state.setdefault("messages", [])
 
