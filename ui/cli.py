@@ -407,6 +407,8 @@ def eval_stance(
     finally:
         store.close()
     _emit_figures(result, as_json)
+
+
 @bench_app.command("explore")
 def bench_explore(
     size: Annotated[list[int] | None, typer.Option(
