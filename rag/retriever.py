@@ -47,6 +47,9 @@ class Retriever:
     """Ranks chunks for a query; the embedder and the index are passed in."""
 
     def __init__(self, index: CorpusIndex, embedder: Embedder, depth: int = 100) -> None:
+        from ingest.embedders import check_embedder
+
+        check_embedder(index.embedder_spec, embedder.spec, index.name or "(unnamed)")
         self.index = index
         self.embedder = embedder
         self.depth = depth  # candidates taken from each side before fusion
