@@ -60,6 +60,8 @@ class LocalTokenizer:
         from tokenizers import Tokenizer
 
         self.backend_tokenizer = Tokenizer.from_file(str(Path(path) / "tokenizer.json"))
+        self.backend_tokenizer.no_padding()  # tokenizer.json files may carry either
+        self.backend_tokenizer.no_truncation()
 
     def tokenize(self, text: str) -> list[str]:
         return self.backend_tokenizer.encode(text, add_special_tokens=False).tokens
@@ -106,7 +108,10 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        model = self.model
+        get = getattr(model, "get_embedding_dimension", None) or \
+            model.get_sentence_embedding_dimension
+        return int(get())
 
     @property
     def model(self) -> Any:

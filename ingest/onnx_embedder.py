@@ -16,6 +16,7 @@ installed transformers 5, so the export is done here with the same two steps it 
 from __future__ import annotations
 
 import hashlib
+import logging
 import json
 import os
 import threading

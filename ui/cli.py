@@ -164,6 +164,37 @@ def ask(
                   if answer.invalid_citations_removed else "") + ")")
 
 
+EmbedderOpt = Annotated[str, typer.Option(
+    "--embedder", help="Embedder spec: st:all-MiniLM-L6-v2, st:PATH, onnx, onnx-int8, "
+    "e5-multilingual or openai:MODEL@BASE_URL.")]
+
+
+@app.command()
+def reembed(
+    embedder: EmbedderOpt,
+    collection: Annotated[str | None, typer.Option(
+        help="New collection to build (default: SOURCE-SPEC).")] = None,
+    source: Annotated[str | None, typer.Option(
+        help="Collection whose chunks are re-embedded (default: HEMICYCLE_COLLECTION).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build a copy of a collection with another embedder from its stored chunks (resumable)."""
+    from ingest.embedders import make_embedder
+    from ingest.reembed import reembed as run
+
+    services = _services()
+    report = run(services.settings, services.client, make_embedder(embedder, services.settings),
+                 source, collection, progress=None if as_json else lambda done, total: typer.echo(
+                     f"embedded {done}/{total}"))
+    if as_json:
+        _emit_json(report.to_dict())
+        return
+    typer.echo(f"{report.target}: {report.chunks} chunks with {report.embedder} "
+               f"({report.embedded} embedded now, {report.already_there} already there, "
+               f"{report.seconds:.1f} s); use it with HEMICYCLE_COLLECTION={report.target} "
+               f"HEMICYCLE_EMBEDDER={report.embedder}")
+
+
 @app.command()
 def ui(port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
        headless: Annotated[bool, typer.Option(help="Do not open a browser.")] = True) -> None:
