@@ -254,18 +254,56 @@ def bench_query(
             typer.echo(f"  {name:40s} {value}")
 
 
+@bench_app.command("embed")
+def bench_embed(
+    embedder: Annotated[list[str] | None, typer.Option(
+        "--embedder", help="Backend spec, repeatable (default: st:all-MiniLM-L6-v2, onnx, "
+        "onnx-int8, e5-multilingual).")] = None,
+    path: Annotated[Path | None, typer.Argument(help="Records to chunk (default: the real "
+                                                "corpus in ../shared/corpora).")] = None,
+    chunks: Annotated[int, typer.Option(min=10, help="Real chunks embedded by each.")] = 1000,
+    as_json: JsonOpt = False,
+) -> None:
+    """Chunks/s and query latency p50/p95 of each embedder on the same real chunks, in turns,
+    and the projected time to embed the full EU Debates corpus."""
+    from eval.bench_embed import run_embed_benchmark
+
+    report = run_embed_benchmark(load_settings(), embedder, path, n_chunks=chunks)
+    if as_json:
+        _emit_json(report)
+        return
+    typer.echo(f"{report['chunks']} chunks of {report['speeches']} speeches ({report['corpus']}); "
+               f"full corpus ≈ {report['full_corpus_chunks_projected']} chunks")
+    for spec, figures in report["backends"].items():
+        typer.echo(f"{spec:28s} " + "  ".join(f"{k} {v}" for k, v in figures.items()))
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(
     gold: Annotated[Path, typer.Option(help="Gold questions (JSONL).")] = Path(
         "data/eval/retrieval-gold.jsonl"),
     k: Annotated[int, typer.Option("--k", "-k", min=1, help="Depth of each run.")] = 10,
     collection: CollectionOpt = None, as_json: JsonOpt = False,
+    embedder: Annotated[list[str] | None, typer.Option(
+        "--embedder", help="Compare embedders side by side (repeatable); each gets its own "
+        "collection of --corpus.")] = None,
+    corpus: Annotated[list[Path] | None, typer.Option(
+        help="Records of the gold set (with --embedder; default data/corpus).")] = None,
 ) -> None:
     """recall@k, MRR and nDCG of the dense, BM25 and hybrid retrievers on a gold set."""
     from eval.retrieval import (calibrate_refusal, format_table, load_gold,
                                 run_retrieval_eval, save_report)
 
     services = _services()
+    if embedder:
+        from eval.compare_embedders import compare_embedders, format_comparison
+
+        results = compare_embedders(services.settings, services.client, embedder, gold,
+                                    corpus or [Path("data/corpus")], k=k)
+        save_report(results, services.settings.reports_dir / "retrieval-embedders.json")
+        _emit_json(results) if as_json else typer.echo(
+            f"{results['questions']} questions, {gold}\n{format_comparison(results)}")
+        return
     questions = load_gold(gold)
     retriever = services.retriever(collection)
     results = run_retrieval_eval(retriever, questions, k=k)
