@@ -27,7 +27,7 @@ from rag.retriever import Retriever
 
 from .retrieval import GoldQuestion, run_retrieval_eval
 
-__all__ = ["load_questions", "compare_embedders", "format_comparison", "METRICS"]
+__all__ = ["load_questions", "gold_subset", "compare_embedders", "format_comparison", "METRICS"]
 
 METRICS = ("recall@5", "mrr@10", "ndcg@10")
 
@@ -56,11 +56,40 @@ def load_questions(path: Path) -> list[GoldQuestion]:
     return questions
 
 
+def gold_subset(questions: list[GoldQuestion], source: Path, target: Path,
+                distractors: int, seed: int = 11) -> Path:
+    """A smaller corpus for a gold set over a big one: the gold speeches, every speech of
+    their debates (the hardest distractors), and ``distractors`` other speeches (seeded)."""
+    import random
+
+    gold = {sid for q in questions for sid in q.relevant}
+    records = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()
+               if line.strip()]
+    debates = {(r.get("date"), r.get("debate_title")) for r in records if r.get("id") in gold}
+    missing = gold - {r.get("id") for r in records}
+    if missing:
+        raise InputError(f"{source}: {len(missing)} gold speeches are not in it "
+                         f"(e.g. {sorted(missing)[0]})")
+    keep = [r for r in records if (r.get("date"), r.get("debate_title")) in debates]
+    others = [r for r in records if (r.get("date"), r.get("debate_title")) not in debates]
+    keep += random.Random(seed).sample(others, min(distractors, len(others)))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in keep),
+                      encoding="utf-8")
+    return target
+
+
 def compare_embedders(settings: Settings, client: Any, specs: Sequence[str], gold: Path,
                       corpus: Sequence[Path], k: int = 10,
                       modes: tuple[str, ...] = ("dense", "hybrid"),
-                      prefix: str = "eval") -> dict[str, Any]:
+                      prefix: str = "eval", distractors: int | None = None) -> dict[str, Any]:
     questions = load_questions(gold)
+    if distractors is not None:  # one big records file → the gold subset of it
+        if len(corpus) != 1 or not corpus[0].is_file():
+            raise InputError("--distractors needs one records file as --corpus")
+        corpus = [gold_subset(questions, corpus[0], settings.cache_dir / "eval-subsets" /
+                              f"{gold.stem}-{distractors}.jsonl", distractors)]
+        prefix = f"{prefix}-{gold.stem}-{distractors}"
     results: dict[str, Any] = {"gold": str(gold), "questions": len(questions),
                                "corpus": [str(p) for p in corpus], "embedders": {}}
     for spec in specs:

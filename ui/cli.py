@@ -289,6 +289,9 @@ def eval_retrieval(
         "collection of --corpus.")] = None,
     corpus: Annotated[list[Path] | None, typer.Option(
         help="Records of the gold set (with --embedder; default data/corpus).")] = None,
+    distractors: Annotated[int | None, typer.Option(
+        help="With one big --corpus file: index only the gold speeches, their debates and N "
+        "other speeches.")] = None,
 ) -> None:
     """recall@k, MRR and nDCG of the dense, BM25 and hybrid retrievers on a gold set."""
     from eval.retrieval import (calibrate_refusal, format_table, load_gold,
@@ -299,7 +302,8 @@ def eval_retrieval(
         from eval.compare_embedders import compare_embedders, format_comparison
 
         results = compare_embedders(services.settings, services.client, embedder, gold,
-                                    corpus or [Path("data/corpus")], k=k)
+                                    corpus or [Path("data/corpus")], k=k,
+                                    distractors=distractors)
         save_report(results, services.settings.reports_dir / "retrieval-embedders.json")
         _emit_json(results) if as_json else typer.echo(
             f"{results['questions']} questions, {gold}\n{format_comparison(results)}")
