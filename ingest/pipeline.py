@@ -127,13 +127,20 @@ class Ingestor:
 
     def __init__(self, settings: Settings, embedder: Embedder, client: Any,
                  collection: str | None = None) -> None:
+        from .embedders import LEGACY_SPEC, check_embedder
         from .store import open_collection
 
         self.settings = settings
         self.name = collection or settings.collection
         self.embedder = embedder
-        self.collection = open_collection(client, self.name)
         self.manifest = Manifest(settings.state_path(self.name))
+        recorded = self.manifest.get_meta("embedder")
+        check_embedder(recorded or (LEGACY_SPEC if self.manifest.chunk_count() else None),
+                       embedder.spec, self.name)
+        self.collection = open_collection(client, self.name, embedder=embedder.spec)
+        check_embedder((self.collection.metadata or {}).get("embedder"), embedder.spec, self.name)
+        if recorded is None:
+            self.manifest.set_meta("embedder", embedder.spec)
         self.markdown_dir = settings.markdown_dir(self.name)
         self.flush_chunks = settings.ingest_flush_chunks
         self._chunker: SpeechChunker | None = None
@@ -305,6 +312,7 @@ class Ingestor:
         if batch.future is not None:
             vectors, seconds = batch.future.result()
             report.embed_seconds += seconds
+            self._record_dimension(int(vectors.shape[1]))
             self._write(self.collection.upsert, batch.to_embed, vectors)
         if batch.to_update:
             self._write(self.collection.update, batch.to_update, None)
@@ -317,6 +325,13 @@ class Ingestor:
         report.chunks_new += len(batch.to_embed)
         report.chunks_removed += len(stale)
         report.debates_indexed += len(batch.pending)
+
+    def _record_dimension(self, dimension: int) -> None:
+        from .store import record_embedder
+
+        if self.manifest.get_meta("embedding_dimension") != str(dimension):
+            self.manifest.set_meta("embedding_dimension", str(dimension))
+            record_embedder(self.collection, self.embedder.spec, dimension)
 
     def _write(self, method: Callable[..., Any], chunks: list[Chunk], vectors: Any) -> None:
         step = 4000  # below Chroma's max batch size

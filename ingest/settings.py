@@ -11,9 +11,10 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "DEFAULT_EMBEDDING_MODEL"]
+__all__ = ["Settings", "DEFAULT_EMBEDDING_MODEL", "DEFAULT_EMBEDDER"]
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_EMBEDDER = "st:all-MiniLM-L6-v2"  # see the README, "Embedder backends"
 
 
 class Settings(BaseSettings):
@@ -27,7 +28,10 @@ class Settings(BaseSettings):
     collection: str = "debates"
 
     # Embedding and chunking
-    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    embedder: str | None = Field(None, description="backend spec (ingest/embedders.py); "
+                                 "unset: st:EMBEDDING_MODEL, or the default")
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL  # the older setting, an alias of st:MODEL
+    embedding_api_key: SecretStr | None = None
     embedding_device: str = "cpu"
     embedding_batch_size: int = Field(16, ge=1)
     chunk_tokens: int = Field(224, ge=32, description="word pieces per chunk, header excluded")
@@ -64,6 +68,14 @@ class Settings(BaseSettings):
     retriever: str = "hybrid"
     top_k: int = Field(8, ge=1)
     refusal_threshold: float = 0.30
+
+    @property
+    def embedder_spec(self) -> str:
+        if self.embedder:
+            return self.embedder
+        if self.embedding_model != DEFAULT_EMBEDDING_MODEL:
+            return f"st:{self.embedding_model}"
+        return DEFAULT_EMBEDDER
 
     def collection_dir(self, collection: str | None = None) -> Path:
         """Per-collection state: manifest, debate markdown, BM25 index."""

@@ -11,7 +11,7 @@ from typing import Any
 from .errors import StoreError
 from .settings import Settings
 
-__all__ = ["open_client", "open_collection", "describe_store"]
+__all__ = ["open_client", "open_collection", "describe_store", "record_embedder"]
 
 
 def describe_store(settings: Settings) -> str:
@@ -44,13 +44,26 @@ def open_client(settings: Settings) -> Any:
         raise StoreError(f"cannot {verb} {describe_store(settings)}: {reason}") from None
 
 
-def open_collection(client: Any, name: str, create: bool = True) -> Any:
-    """The chunk collection (cosine space, embeddings supplied by us)."""
+def open_collection(client: Any, name: str, create: bool = True,
+                    embedder: str | None = None) -> Any:
+    """The chunk collection (cosine space, embeddings supplied by us).  A new collection
+    records the embedder spec in its metadata (an existing one keeps its own)."""
     try:
         if create:
+            metadata = {"hnsw:space": "cosine", **({"embedder": embedder} if embedder else {})}
             return client.get_or_create_collection(
-                name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
+                name, metadata=metadata, embedding_function=None)
         return client.get_collection(name, embedding_function=None)
     except Exception as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise StoreError(f"cannot open collection {name!r}: {reason}") from None
+
+
+def record_embedder(collection: Any, spec: str, dimension: int) -> None:
+    """Write the embedder spec and vector dimension into the collection's metadata, once
+    (``modify`` replaces the metadata; the cosine space stays in the configuration)."""
+    metadata = dict(collection.metadata or {})
+    if metadata.get("embedder") == spec and metadata.get("dimension") == dimension:
+        return
+    metadata.pop("hnsw:space", None)  # cannot be changed once created, and is kept anyway
+    collection.modify(metadata={**metadata, "embedder": spec, "dimension": dimension})

@@ -71,9 +71,12 @@ class CorpusIndex:
     def __init__(self, records: list[ChunkRecord], embeddings: Any, bm25: Bm25Index | None,
                  version: str, markdown_dir: Path | None = None,
                  speeches: dict[str, Speech] | None = None,
-                 arguments: dict[str, tuple[str, tuple[str, ...], str]] | None = None) -> None:
+                 arguments: dict[str, tuple[str, tuple[str, ...], str]] | None = None,
+                 embedder_spec: str | None = None, name: str = "") -> None:
         import numpy as np
 
+        self.embedder_spec = embedder_spec  # what the vectors were made with (None: unknown)
+        self.name = name
         self.records = records
         self.embeddings = embeddings
         self.bm25 = bm25
@@ -104,6 +107,7 @@ class CorpusIndex:
         manifest = Manifest(settings.state_path(name))
         try:
             version = manifest.get_meta("index_version") or "empty"
+            embedder_spec = manifest.get_meta("embedder")
             # speeches once each, then chunks streamed (a join would repeat each speech's
             # whole body on every one of its chunks' rows)
             speeches = {sid: Speech(**json.loads(body)) for sid, body in manifest.db.execute(
@@ -136,8 +140,12 @@ class CorpusIndex:
                 bm25 = Bm25Index.build(_lexical_text(r) for r in records)
                 bm25.save(bm25_dir)
                 (bm25_dir / "version").write_text(version)
+        if embedder_spec is None and records:
+            from ingest.embedders import LEGACY_SPEC
+
+            embedder_spec = LEGACY_SPEC
         return cls(records, embeddings, bm25, version, settings.markdown_dir(name), speeches,
-                   _arguments(settings, name))
+                   _arguments(settings, name), embedder_spec, name)
 
     # -- filtering -----------------------------------------------------------------------------
     def mask(self, filters: SearchFilters | None) -> Any:

@@ -56,6 +56,9 @@ class Retriever:
 
     def __init__(self, index: CorpusIndex, embedder: Embedder, depth: int = 100,
                  fusion: Fusion = DEFAULT_FUSION) -> None:
+        from ingest.embedders import check_embedder
+
+        check_embedder(index.embedder_spec, embedder.spec, index.name or "(unnamed)")
         self.index = index
         self.embedder = embedder
         self.depth = depth  # candidates taken from each side before fusion

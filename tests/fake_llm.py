@@ -9,6 +9,8 @@ script is empty the ``responder`` callable answers from the request.  Every requ
 window, prompt tokens counted as characters / 4, a 429 with ``retry-after`` when a request
 would go over); ``rate_limited`` counts those 429s.  Without it, usage is the fixed 120
 prompt tokens of before.
+It also serves ``/v1/embeddings`` (the OpenAI embeddings API) when a test sets ``embed`` (a
+callable from a list of texts to a list of vectors); the same script applies to it.
 """
 
 from __future__ import annotations
@@ -101,11 +103,23 @@ def _chunks(text: str, model: str, include_usage: bool, groq: bool) -> list[dict
     return out
 
 
+def _embeddings(embed: Callable[[list[str]], list[list[float]]],
+                body: dict[str, Any]) -> dict[str, Any]:
+    texts = body.get("input", [])
+    texts = [texts] if isinstance(texts, str) else list(texts)
+    vectors = embed(texts)
+    return {"object": "list", "model": body.get("model", "fake"),
+            "data": [{"object": "embedding", "index": i, "embedding": [float(x) for x in v]}
+                     for i, v in enumerate(vectors)],
+            "usage": {"prompt_tokens": 0, "total_tokens": 0}}
+
+
 class FakeLLM:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.queue: list[Any] = []
         self.responder: Callable[[dict[str, Any]], str] = lambda body: "A cited answer [1]."
+        self.embed: Callable[[list[str]], list[list[float]]] | None = None
         self._lock = threading.Lock()
         self.limits: tuple[int | None, int | None, float] | None = None
         self.rate_limited = 0
@@ -127,7 +141,8 @@ class FakeLLM:
                     body = {}
                 fake.requests.append(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()},
                                               body, time.time()))
-                if not self.path.endswith("/chat/completions"):
+                embeddings = self.path.endswith("/embeddings") and fake.embed is not None
+                if not self.path.endswith("/chat/completions") and not embeddings:
                     return self._json(404, {"error": {"message": f"no route {self.path}"}})
                 with fake._lock:
                     step = fake.queue.pop(0) if fake.queue else None
@@ -138,6 +153,8 @@ class FakeLLM:
                     return self._json(step.code, step.body, step.headers)
                 if isinstance(step, Malformed):
                     return self._raw(200, step.body, "application/json")
+                if embeddings:
+                    return self._json(200, _embeddings(fake.embed, body))
                 text = step.text if isinstance(step, Reply) else fake.responder(body)
                 model = body.get("model", "fake")
                 prompt_tokens = 120
@@ -204,6 +221,10 @@ class FakeLLM:
 
     def script(self, *steps: Any) -> None:
         self.queue.extend(steps)
+
+    @property
+    def embedding_requests(self) -> list[Recorded]:
+        return [r for r in self.requests if r.path.endswith("/embeddings")]
 
     @property
     def completions(self) -> list[Recorded]:

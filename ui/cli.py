@@ -286,6 +286,35 @@ def arguments(
     rows = claim_rows(speech_results(_services(), collection, debate or []), party or [],
                       stance or [], topic or [])
     print_claims(rows, as_json)
+EmbedderOpt = Annotated[str, typer.Option(
+    "--embedder", help="Embedder spec: st:all-MiniLM-L6-v2, st:PATH, onnx, onnx-int8, "
+    "e5-multilingual or openai:MODEL@BASE_URL.")]
+
+
+@app.command()
+def reembed(
+    embedder: EmbedderOpt,
+    collection: Annotated[str | None, typer.Option(
+        help="New collection to build (default: SOURCE-SPEC).")] = None,
+    source: Annotated[str | None, typer.Option(
+        help="Collection whose chunks are re-embedded (default: HEMICYCLE_COLLECTION).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build a copy of a collection with another embedder from its stored chunks (resumable)."""
+    from ingest.embedders import make_embedder
+    from ingest.reembed import reembed as run
+
+    services = _services()
+    report = run(services.settings, services.client, make_embedder(embedder, services.settings),
+                 source, collection, progress=None if as_json else lambda done, total: typer.echo(
+                     f"embedded {done}/{total}"))
+    if as_json:
+        _emit_json(report.to_dict())
+        return
+    typer.echo(f"{report.target}: {report.chunks} chunks with {report.embedder} "
+               f"({report.embedded} embedded now, {report.already_there} already there, "
+               f"{report.seconds:.1f} s); use it with HEMICYCLE_COLLECTION={report.target} "
+               f"HEMICYCLE_EMBEDDER={report.embedder}")
 
 
 @app.command()
@@ -424,6 +453,28 @@ def bench_explore(
         return
     for name, value in report.items():
         typer.echo(f"{name:32s} {value}")
+@bench_app.command("embed")
+def bench_embed(
+    embedder: Annotated[list[str] | None, typer.Option(
+        "--embedder", help="Backend spec, repeatable (default: st:all-MiniLM-L6-v2, onnx, "
+        "onnx-int8, e5-multilingual).")] = None,
+    path: Annotated[Path | None, typer.Argument(help="Records to chunk (default: the real "
+                                                "corpus in ../shared/corpora).")] = None,
+    chunks: Annotated[int, typer.Option(min=10, help="Real chunks embedded by each.")] = 1000,
+    as_json: JsonOpt = False,
+) -> None:
+    """Chunks/s and query latency p50/p95 of each embedder on the same real chunks, in turns,
+    and the projected time to embed the full EU Debates corpus."""
+    from eval.bench_embed import run_embed_benchmark
+
+    report = run_embed_benchmark(load_settings(), embedder, path, n_chunks=chunks)
+    if as_json:
+        _emit_json(report)
+        return
+    typer.echo(f"{report['chunks']} chunks of {report['speeches']} speeches ({report['corpus']}); "
+               f"full corpus ≈ {report['full_corpus_chunks_projected']} chunks")
+    for spec, figures in report["backends"].items():
+        typer.echo(f"{spec:28s} " + "  ".join(f"{k} {v}" for k, v in figures.items()))
 
 
 @eval_app.command("retrieval")
@@ -434,6 +485,14 @@ def eval_retrieval(
     cv: Annotated[int, typer.Option(
         "--cv", min=0, help="Also cross-validate the fusion weights over N folds.")] = 0,
     collection: CollectionOpt = None, as_json: JsonOpt = False,
+    embedder: Annotated[list[str] | None, typer.Option(
+        "--embedder", help="Compare embedders side by side (repeatable); each gets its own "
+        "collection of --corpus.")] = None,
+    corpus: Annotated[list[Path] | None, typer.Option(
+        help="Records of the gold set (with --embedder; default data/corpus).")] = None,
+    distractors: Annotated[int | None, typer.Option(
+        help="With one big --corpus file: index only the gold speeches, their debates and N "
+        "other speeches.")] = None,
 ) -> None:
     """recall@k, hit@1, MRR and nDCG of the dense, BM25 and hybrid retrievers on a gold set,
     with paired tests of hybrid against each side (and held-out folds with --cv)."""
@@ -441,6 +500,16 @@ def eval_retrieval(
                                 run_retrieval_eval, save_report)
 
     services = _services()
+    if embedder:
+        from eval.compare_embedders import compare_embedders, format_comparison
+
+        results = compare_embedders(services.settings, services.client, embedder, gold,
+                                    corpus or [Path("data/corpus")], k=k,
+                                    distractors=distractors)
+        save_report(results, services.settings.reports_dir / "retrieval-embedders.json")
+        _emit_json(results) if as_json else typer.echo(
+            f"{results['questions']} questions, {gold}\n{format_comparison(results)}")
+        return
     questions = load_gold(gold)
     retriever = services.retriever(collection)
     results = run_retrieval_eval(retriever, questions, k=k)

@@ -42,9 +42,9 @@ class Services:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            s = self.settings
-            self._embedder = Embedder(s.embedding_model, s.embedding_device,
-                                      s.embedding_batch_size)
+            from ingest.embedders import make_embedder
+
+            self._embedder = make_embedder(None, self.settings)
         return self._embedder
 
     @property
