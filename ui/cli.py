@@ -225,33 +225,60 @@ def bench_query(
 
 @eval_app.command("retrieval")
 def eval_retrieval(
-    gold: Annotated[Path, typer.Option(help="Gold questions (JSONL).")] = Path(
-        "data/eval/retrieval-gold.jsonl"),
+    gold: Annotated[Path, typer.Option(help="Question set (JSONL; questions.jsonl or the "
+                                       "retrieval-gold layout).")] = Path(
+        "data/eval/questions.jsonl"),
     k: Annotated[int, typer.Option("--k", "-k", min=1, help="Depth of each run.")] = 10,
+    retriever: Annotated[str, typer.Option(help="dense, bm25, hybrid or all (with a paired "
+                                           "significance test).")] = "all",
+    out: Annotated[Path | None, typer.Option(help="Also write the report (with per-question "
+                                             "ranks) to this JSON file.")] = None,
     collection: CollectionOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """recall@k, MRR and nDCG of the dense, BM25 and hybrid retrievers on a gold set."""
-    from eval.retrieval import (calibrate_refusal, format_table, load_gold,
-                                run_retrieval_eval, save_report)
+    """Speech-level recall@1/5/10, MRR@10 and nDCG@10 per kind, refusals on unanswerable."""
+    from eval.questions import load_questions
+    from eval.ranking import format_report, run_question_eval
+    from eval.retrieval import calibrate_refusal, save_report
 
     services = _services()
-    questions = load_gold(gold)
-    retriever = services.retriever(collection)
-    results = run_retrieval_eval(retriever, questions, k=k)
+    questions = load_questions(gold)
+    modes = ("dense", "bm25", "hybrid") if retriever == "all" else (retriever,)
+    search = services.retriever(collection)
+    results = run_question_eval(search, questions, modes, k=k,
+                                threshold=services.settings.refusal_threshold)
     off_topic = gold.with_name("off-topic.jsonl")
     if off_topic.exists():
         others = [json.loads(line)["question"] for line in
                   off_topic.read_text(encoding="utf-8").splitlines() if line.strip()]
         results["refusal_calibration"] = calibrate_refusal(
-            retriever, [q.question for q in questions], others)
-    save_report(results, services.settings.reports_dir / "retrieval.json")
+            search, [q.question for q in questions if q.answerable], others)
+    for path in [services.settings.reports_dir / "retrieval.json"] + ([out] if out else []):
+        save_report(results, path)
     if as_json:
         _emit_json(results)
     else:
         typer.echo(f"{results['questions']} questions, {gold}")
-        typer.echo(format_table(results))
+        typer.echo(format_report(results))
         if "refusal_calibration" in results:
             typer.echo(f"refusal calibration: {results['refusal_calibration']}")
+
+
+@eval_app.command("diff")
+def eval_diff(
+    before: Annotated[Path, typer.Argument(help="Earlier `eval retrieval --out` report.")],
+    after: Annotated[Path, typer.Argument(help="Later report.")],
+    metric: Annotated[str, typer.Option(help="Per-question metric compared.")] = "ndcg@10",
+) -> None:
+    """Questions that got better or worse between two retrieval reports."""
+    from eval.ranking import diff_runs, load_report
+
+    changes = diff_runs(load_report(before), load_report(after), metric)
+    for mode, moved in changes.items():
+        typer.echo(f"{mode}: {len(moved['better'])} better, {len(moved['worse'])} worse")
+        for label in ("better", "worse"):
+            for row in moved[label]:
+                typer.echo(f"  {label:6s} {row['qid']:10s} {row['kind'] or '':17s} "
+                           f"{row['before']:.3f} -> {row['after']:.3f}")
 
 
 def main() -> None:
