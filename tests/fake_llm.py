@@ -4,11 +4,13 @@ It serves ``/v1/chat/completions`` (OpenAI clients) and ``/openai/v1/chat/comple
 groq SDK), plain JSON and SSE streams, with a script of behaviours consumed one per request:
 ``Reply(text)``, ``Status(code, headers)``, ``Delay(seconds)`` and ``Malformed()``; when the
 script is empty the ``responder`` callable answers from the request.  Every request is recorded.
+``judge_responder(prefer, answer)`` is a responder with scripted judge modes (see its docstring).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +20,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["Reply", "Status", "Delay", "Malformed", "FakeLLM", "fake_llm"]
+__all__ = ["Reply", "Status", "Delay", "Malformed", "FakeLLM", "fake_llm", "judge_responder"]
 
 
 @dataclass
@@ -179,6 +181,41 @@ class FakeLLM:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def _shown(prompt: str, label: str) -> str:
+    match = re.search(rf"<answer_{label}>\n(.*?)\n</answer_{label}>", prompt, re.DOTALL)
+    return match.group(1) if match else ""
+
+
+def judge_responder(prefer: str, answer: Callable[[dict[str, Any]], str] | str = "A cited answer [1]."
+                    ) -> Callable[[dict[str, Any]], str]:
+    """Judge prompts (they show ``<answer_a>``/``<answer_b>``) get a verdict, other prompts
+    ``answer`` (a string, or a function of the request body).  ``prefer``: ``first``
+    (always the answer shown first), ``longer``, ``garbage`` (never valid JSON), or any other
+    text: the answer that contains it, whichever order it is shown in."""
+    def verdict(winner: str) -> str:
+        good, bad = {"faithfulness": 5, "citations": 4, "answers_question": 5,
+                     "completeness": 4, "concision": 4}, dict.fromkeys(
+            ("faithfulness", "citations", "answers_question", "completeness", "concision"), 2)
+        return json.dumps({"winner": winner, "scores_a": good if winner == "A" else bad,
+                           "scores_b": good if winner == "B" else bad,
+                           "reason": f"scripted judge prefers {prefer}"})
+
+    def respond(body: dict[str, Any]) -> str:
+        prompt = str(body.get("messages", [{}])[-1].get("content", ""))
+        if "<answer_a>" not in prompt:
+            return answer(body) if callable(answer) else answer
+        first, second = _shown(prompt, "a"), _shown(prompt, "b")
+        if prefer == "garbage":
+            return "I think the first one is nicer, honestly."
+        if prefer == "first":
+            return verdict("A")
+        if prefer == "longer":
+            return verdict("A" if len(first.split()) >= len(second.split()) else "B")
+        return verdict("A" if prefer in first else "B" if prefer in second else "tie")
+
+    return respond
 
 
 @pytest.fixture

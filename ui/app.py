@@ -16,5 +16,6 @@ st.set_page_config(page_title="Hemicycle", page_icon="🏛️", layout="wide")
 navigation = st.navigation([
     st.Page(str(PAGES / "chat.py"), title="Chat", icon="💬", default=True),
     st.Page(str(PAGES / "corpus.py"), title="Corpus", icon="📊"),
+    st.Page(str(PAGES / "evaluation.py"), title="Evaluation", icon="⚖️"),
 ])
 navigation.run()

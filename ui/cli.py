@@ -281,6 +281,31 @@ def eval_diff(
                            f"{row['before']:.3f} -> {row['after']:.3f}")
 
 
+@eval_app.command("compare")
+def eval_compare(
+    questions: Annotated[Path, typer.Argument(help="Question set (JSONL).")],
+    a: Annotated[str, typer.Option("--a", help="Generator A: extractive, groq:MODEL or "
+                                   "openai:MODEL@BASE_URL.")],
+    b: Annotated[str, typer.Option("--b", help="Generator B (same forms).")],
+    judge: Annotated[list[str] | None, typer.Option(
+        "--judge", help="Judge LLM spec, repeatable (two judges: agreement is reported).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="First N questions only.")] = None,
+    task: Annotated[str, typer.Option(help="answer (arguments: not on this branch).")] = "answer",
+    collection: CollectionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Compare two generators on the same sources, judged in both orders; writes reports."""
+    from eval.compare import run_comparison
+    from eval.questions import load_questions
+    from eval.report import markdown_summary, write_reports
+
+    services = _services()
+    report = run_comparison(services, load_questions(questions), a, b, judge or [],
+                            limit=limit, collection=collection, task=task)
+    paths = write_reports(report, services.settings.reports_dir)
+    typer.echo(json.dumps({k: str(v) for k, v in paths.items()}) if as_json else
+               markdown_summary(report) + f"\nreports: {paths['html']}")
+
+
 def main() -> None:
     """Entry point: user mistakes become one line on stderr and a non-zero exit."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
