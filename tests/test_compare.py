@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import write_jsonl
+from test_browser import browser  # noqa: F401 - headless Debian Chromium fixture
 from eval.compare import run_comparison
 from eval.judge import length_controlled, self_preference
 from eval.questions import Question, load_questions
@@ -218,3 +219,24 @@ def test_without_judge_key_the_judge_free_metrics_still_run(tiny_home, embedder,
     assert report["metrics"]["a"]["citation_support"] == 1.0
     with pytest.raises(InputError, match="same generator"):
         run_comparison(services, questions, "extractive", "extractive", [])
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_html_report_opens_in_headless_chromium(compare, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    paths = write_reports(compare("FAKE-B"), tmp_path / "reports")
+    browser.get(paths["html"].as_uri())
+    WebDriverWait(browser, 60).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, ".plotly-graph-div .main-svg")) >= 4)
+    rows = browser.find_elements(By.CSS_SELECTOR, "#pairs tbody tr")
+    assert len(rows) == len(TINY_QUESTIONS)
+    assert "FAKE-B says the sources discuss this [1]." in rows[0].text
+    summary = rows[0].find_element(By.TAG_NAME, "summary")
+    summary.click()
+    assert "Jonas Weber" in rows[0].find_element(By.TAG_NAME, "details").text
+    shot = tmp_path / "report.png"
+    browser.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000
