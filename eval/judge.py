@@ -102,7 +102,8 @@ def _points(outcomes: Sequence[str]) -> list[float]:
 
 
 def length_controlled(outcomes: Sequence[str], length_diff: Sequence[float]) -> float | None:
-    """Win probability of A at equal length (logistic model on the length difference)."""
+    """Win probability of A at equal length (logistic model on the length difference);
+    None when every pair has the same outcome (the model cannot be fitted)."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
@@ -119,8 +120,8 @@ def length_controlled(outcomes: Sequence[str], length_diff: Sequence[float]) -> 
                 rows.append(feature)
                 labels.append(label)
                 weights.append(weight)
-    if len(set(labels)) < 2:  # one class only: no model, the raw rate stands
-        return float(labels[0]) if labels else None
+    if len(set(labels)) < 2:  # one outcome only: nothing to separate from length
+        return None
     model = LogisticRegression(C=1.0).fit(np.asarray(rows), labels, sample_weight=weights)
     return round(float(1 / (1 + np.exp(-model.intercept_[0]))), 4)
 

@@ -163,8 +163,20 @@ td.answer{{width:30%}}.meta,.kind{{color:#666;font-size:.85em}}</style></head><b
 </tbody></table></body></html>"""
 
 
+def _latest_retrieval(reports_dir: Path) -> dict[str, Any] | None:
+    """Overall scores per retriever from the last ``eval retrieval`` run, if any."""
+    try:
+        data = json.loads((reports_dir / "retrieval.json").read_text(encoding="utf-8"))
+        return {"questions": data["questions"], "modes": {
+            mode: {"overall": v["overall"]} for mode, v in data["modes"].items()}}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def write_reports(report: dict[str, Any], reports_dir: Path) -> dict[str, Path]:
+    """``<run_id>.json``, ``.md`` and ``.html``; the last retrieval scores are attached."""
     reports_dir.mkdir(parents=True, exist_ok=True)
+    report.setdefault("retrieval", _latest_retrieval(reports_dir))
     paths = {ext: reports_dir / f"{report['run_id']}.{ext}" for ext in ("json", "md", "html")}
     paths["json"].write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     paths["md"].write_text(markdown_summary(report), encoding="utf-8")

@@ -95,7 +95,7 @@ def _chunks(text: str, model: str, include_usage: bool, groq: bool) -> list[dict
 
 
 class FakeLLM:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.requests: list[Recorded] = []
         self.queue: list[Any] = []
         self.responder: Callable[[dict[str, Any]], str] = lambda body: "A cited answer [1]."
@@ -154,7 +154,7 @@ class FakeLLM:
                 except (BrokenPipeError, ConnectionResetError):  # client gave up (timeout)
                     pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

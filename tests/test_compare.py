@@ -162,8 +162,13 @@ def test_judge_preferring_b_gives_b_the_win_caches_and_reports(compare, fake_llm
     assert b["completion_tokens"] > 0
 
     report["pairs"][0]["a"]["text"] += " <script>alert(1)</script>"
+    scores = dict.fromkeys(("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"), 0.5)
+    (tmp_path / "home" / "reports").mkdir(parents=True)
+    (tmp_path / "home" / "reports" / "retrieval.json").write_text(json.dumps(
+        {"questions": 2, "modes": {"dense": {"overall": scores}, "bm25": {"overall": scores}}}))
     paths = write_reports(report, tmp_path / "home" / "reports")
     page = paths["html"].read_text("utf-8")
+    assert "Retrieval metrics per retriever" in page and report["retrieval"]["questions"] == 2
     assert "&lt;script&gt;alert(1)" in page and "<script>alert(1)" not in page
     assert "plotly" in page and page.count("<tr>") >= 6
     assert "| win rate (ties half) | 0% [0%, 0%] | 100% [100%, 100%] |" in paths[
