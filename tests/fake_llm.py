@@ -11,11 +11,13 @@ would go over); ``rate_limited`` counts those 429s.  Without it, usage is the fi
 prompt tokens of before.
 It also serves ``/v1/embeddings`` (the OpenAI embeddings API) when a test sets ``embed`` (a
 callable from a list of texts to a list of vectors); the same script applies to it.
+``judge_responder(prefer, answer)`` is a responder with scripted judge modes (see its docstring).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -25,7 +27,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["Reply", "Status", "Delay", "Malformed", "FakeLLM", "fake_llm"]
+__all__ = ["Reply", "Status", "Delay", "Malformed", "FakeLLM", "fake_llm", "judge_responder"]
 
 
 @dataclass
@@ -115,7 +117,7 @@ def _embeddings(embed: Callable[[list[str]], list[list[float]]],
 
 
 class FakeLLM:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.requests: list[Recorded] = []
         self.queue: list[Any] = []
         self.responder: Callable[[dict[str, Any]], str] = lambda body: "A cited answer [1]."
@@ -189,7 +191,7 @@ class FakeLLM:
                 except (BrokenPipeError, ConnectionResetError):  # client gave up (timeout)
                     pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -237,6 +239,41 @@ class FakeLLM:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def _shown(prompt: str, label: str) -> str:
+    match = re.search(rf"<answer_{label}>\n(.*?)\n</answer_{label}>", prompt, re.DOTALL)
+    return match.group(1) if match else ""
+
+
+def judge_responder(prefer: str, answer: Callable[[dict[str, Any]], str] | str = "A cited answer [1]."
+                    ) -> Callable[[dict[str, Any]], str]:
+    """Judge prompts (they show ``<answer_a>``/``<answer_b>``) get a verdict, other prompts
+    ``answer`` (a string, or a function of the request body).  ``prefer``: ``first``
+    (always the answer shown first), ``longer``, ``garbage`` (never valid JSON), or any other
+    text: the answer that contains it, whichever order it is shown in."""
+    def verdict(winner: str) -> str:
+        good, bad = {"faithfulness": 5, "citations": 4, "answers_question": 5,
+                     "completeness": 4, "concision": 4}, dict.fromkeys(
+            ("faithfulness", "citations", "answers_question", "completeness", "concision"), 2)
+        return json.dumps({"winner": winner, "scores_a": good if winner == "A" else bad,
+                           "scores_b": good if winner == "B" else bad,
+                           "reason": f"scripted judge prefers {prefer}"})
+
+    def respond(body: dict[str, Any]) -> str:
+        prompt = str(body.get("messages", [{}])[-1].get("content", ""))
+        if "<answer_a>" not in prompt:
+            return answer(body) if callable(answer) else answer
+        first, second = _shown(prompt, "a"), _shown(prompt, "b")
+        if prefer == "garbage":
+            return "I think the first one is nicer, honestly."
+        if prefer == "first":
+            return verdict("A")
+        if prefer == "longer":
+            return verdict("A" if len(first.split()) >= len(second.split()) else "B")
+        return verdict("A" if prefer in first else "B" if prefer in second else "tie")
+
+    return respond
 
 
 @pytest.fixture

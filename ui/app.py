@@ -18,5 +18,6 @@ navigation = st.navigation([
     st.Page(str(PAGES / "corpus.py"), title="Corpus", icon=":material/bar_chart:"),
     st.Page(str(PAGES / "arguments.py"), title="Arguments", icon=":material/balance:"),
     st.Page(str(PAGES / "explore.py"), title="Explore", icon=":material/scatter_plot:"),
+    st.Page(str(PAGES / "evaluation.py"), title="Evaluation", icon=":material/leaderboard:"),
 ])
 navigation.run()

@@ -479,11 +479,16 @@ def bench_embed(
 
 @eval_app.command("retrieval")
 def eval_retrieval(
-    gold: Annotated[Path, typer.Option(help="Gold questions (JSONL).")] = Path(
-        "data/eval/retrieval-gold.jsonl"),
+    gold: Annotated[Path, typer.Option(help="Question set (JSONL; questions.jsonl or the "
+                                       "retrieval-gold layout).")] = Path(
+        "data/eval/questions.jsonl"),
     k: Annotated[int, typer.Option("--k", "-k", min=1, help="Depth of each run.")] = 10,
     cv: Annotated[int, typer.Option(
         "--cv", min=0, help="Also cross-validate the fusion weights over N folds.")] = 0,
+    retriever: Annotated[str, typer.Option(help="dense, bm25, hybrid or all (with a paired "
+                                           "significance test).")] = "all",
+    out: Annotated[Path | None, typer.Option(help="Also write the report (with per-question "
+                                             "ranks) to this JSON file.")] = None,
     collection: CollectionOpt = None, as_json: JsonOpt = False,
     embedder: Annotated[list[str] | None, typer.Option(
         "--embedder", help="Compare embedders side by side (repeatable); each gets its own "
@@ -517,13 +522,25 @@ def eval_retrieval(
         from eval.tuning import cross_validate
 
         results["cross_validation"] = cross_validate(retriever, questions, folds=cv, k=k)
+    """Speech-level recall@1/5/10, MRR@10 and nDCG@10 per kind, refusals on unanswerable."""
+    from eval.questions import load_questions
+    from eval.ranking import format_report, run_question_eval
+    from eval.retrieval import calibrate_refusal, save_report
+
+    services = _services()
+    questions = load_questions(gold)
+    modes = ("dense", "bm25", "hybrid") if retriever == "all" else (retriever,)
+    search = services.retriever(collection)
+    results = run_question_eval(search, questions, modes, k=k,
+                                threshold=services.settings.refusal_threshold)
     off_topic = gold.with_name("off-topic.jsonl")
     if off_topic.exists() and gold.name == "retrieval-gold.jsonl":
         others = [json.loads(line)["question"] for line in
                   off_topic.read_text(encoding="utf-8").splitlines() if line.strip()]
         results["refusal_calibration"] = calibrate_refusal(
-            retriever, [q.question for q in questions], others)
-    save_report(results, services.settings.reports_dir / "retrieval.json")
+            search, [q.question for q in questions if q.answerable], others)
+    for path in [services.settings.reports_dir / "retrieval.json"] + ([out] if out else []):
+        save_report(results, path)
     if as_json:
         _emit_json(results)
     else:
@@ -533,6 +550,8 @@ def eval_retrieval(
             held = results["cross_validation"]["held_out"]
             typer.echo(f"hybrid, {cv}-fold cross-validation (held-out folds): " + ", ".join(
                 f"{m} {held[m]:.3f}" for m in ("recall@5", "hit@1", "mrr@10", "ndcg@10")))
+        typer.echo(f"{results['questions']} questions, {gold}")
+        typer.echo(format_report(results))
         if "refusal_calibration" in results:
             typer.echo(f"refusal calibration: {results['refusal_calibration']}")
 
@@ -563,6 +582,47 @@ def eval_parse(
         typer.echo(f"whole ingest: {ingest_throughput(load_settings(), pages)}")
     if figures.misses():
         raise typer.Exit(1)
+@eval_app.command("diff")
+def eval_diff(
+    before: Annotated[Path, typer.Argument(help="Earlier `eval retrieval --out` report.")],
+    after: Annotated[Path, typer.Argument(help="Later report.")],
+    metric: Annotated[str, typer.Option(help="Per-question metric compared.")] = "ndcg@10",
+) -> None:
+    """Questions that got better or worse between two retrieval reports."""
+    from eval.ranking import diff_runs, load_report
+
+    changes = diff_runs(load_report(before), load_report(after), metric)
+    for mode, moved in changes.items():
+        typer.echo(f"{mode}: {len(moved['better'])} better, {len(moved['worse'])} worse")
+        for label in ("better", "worse"):
+            for row in moved[label]:
+                typer.echo(f"  {label:6s} {row['qid']:10s} {row['kind'] or '':17s} "
+                           f"{row['before']:.3f} -> {row['after']:.3f}")
+
+
+@eval_app.command("compare")
+def eval_compare(
+    questions: Annotated[Path, typer.Argument(help="Question set (JSONL).")],
+    a: Annotated[str, typer.Option("--a", help="Generator A: extractive, groq:MODEL or "
+                                   "openai:MODEL@BASE_URL.")],
+    b: Annotated[str, typer.Option("--b", help="Generator B (same forms).")],
+    judge: Annotated[list[str] | None, typer.Option(
+        "--judge", help="Judge LLM spec, repeatable (two judges: agreement is reported).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="First N questions only.")] = None,
+    task: Annotated[str, typer.Option(help="answer (arguments: not on this branch).")] = "answer",
+    collection: CollectionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Compare two generators on the same sources, judged in both orders; writes reports."""
+    from eval.compare import run_comparison
+    from eval.questions import load_questions
+    from eval.report import markdown_summary, write_reports
+
+    services = _services()
+    report = run_comparison(services, load_questions(questions), a, b, judge or [],
+                            limit=limit, collection=collection, task=task)
+    paths = write_reports(report, services.settings.reports_dir)
+    typer.echo(json.dumps({k: str(v) for k, v in paths.items()}) if as_json else
+               markdown_summary(report) + f"\nreports: {paths['html']}")
 
 
 def main() -> None:
