@@ -33,6 +33,7 @@ class GoldQuestion(BaseModel):
     relevant: dict[str, int]  # speech_id -> grade (2 answers it, 1 partly)
     filters: GoldFilters = Field(default_factory=GoldFilters)
     kind: str = "mixed"
+    answer_hint: str = ""  # key facts a good answer quotes, ";"-separated (eval/answers.py)
 
     def search_filters(self) -> SearchFilters:
         f = self.filters

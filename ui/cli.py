@@ -254,6 +254,25 @@ def eval_retrieval(
             typer.echo(f"refusal calibration: {results['refusal_calibration']}")
 
 
+@eval_app.command("answers")
+def eval_answers(
+    gold: Annotated[Path, typer.Option(help="Questions with answer_hint (JSONL).")] = Path(
+        "data/eval/retrieval-gold.jsonl"),
+    generator: Annotated[str | None, typer.Option(help="Generator spec (default: the "
+                                                  "configured one).")] = None,
+    collection: CollectionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Share of answers whose text contains every `;`-separated fact of the question's
+    answer_hint (case-folded, numbers and % / EUR normalised; refusals count as misses)."""
+    from eval.answers import format_answer_report, load_hinted, run_answer_eval
+
+    results = run_answer_eval(_services().assistant(generator, collection), load_hinted(gold))
+    if as_json:
+        _emit_json(results)
+    else:
+        typer.echo(f"{gold}\n{format_answer_report(results)}")
+
+
 def main() -> None:
     """Entry point: user mistakes become one line on stderr and a non-zero exit."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
