@@ -111,21 +111,29 @@ def search(
     retriever: Annotated[str, typer.Option(help="dense, bm25 or hybrid.")] = "hybrid",
     collection: CollectionOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """Search passages (one per speech), with metadata filters."""
+    """Search passages (one per speech), with metadata filters.
+
+    Scores: relevance = the retriever's score / the query's best (0-1, top hit 1.00, same
+    for dense, bm25 and hybrid); cosine = similarity to the query; bm25 = BM25 / best BM25
+    among the hits (0-1). --json keeps the raw score, dense_score and bm25_score too."""
     from rag.filters import SearchFilters
+    from rag.scores import scaled
 
     filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [])
     hits = _services().retriever(collection).search(query, k=k, mode=retriever, filters=filters)
+    scales = scaled(hits)
     if as_json:
-        _emit_json([hit.to_dict() for hit in hits])
+        _emit_json([{**hit.to_dict(), **scale} for hit, scale in zip(hits, scales)])
         return
     if not hits:
         typer.echo(f"no passages found ({filters.describe()})")
-    for hit in hits:
+    for hit, scale in zip(hits, scales):
         r = hit.record
         who = r.speaker + (f" ({r.party})" if r.party else "") + (f", {r.role}" if r.role and
                                                                    r.role != "MEP" else "")
-        typer.echo(f"[{hit.rank}] {hit.score:.4f}  {who} — {r.date} — {r.debate_title}")
+        typer.echo(f"[{hit.rank}] relevance {scale['relevance']:.2f} · cosine "
+                   f"{scale['cosine']:.2f} · bm25 {scale['bm25_relative']:.2f}  "
+                   f"{who} — {r.date} — {r.debate_title}")
         typer.echo(textwrap.indent(textwrap.fill(r.text, 100), "    "))
         typer.echo("")
 
@@ -140,28 +148,46 @@ def ask(
     party: PartyOpt = None, speaker: SpeakerOpt = None, date_from: DateFromOpt = None,
     date_to: DateToOpt = None, debate: DebateOpt = None,
     retriever: Annotated[str | None, typer.Option(help="dense, bm25 or hybrid.")] = None,
+    history: Annotated[Path | None, typer.Option(
+        help="Previous turns, JSONL (or a JSON list) of {question, answer}: the question may "
+        "be a follow-up of them. A missing file is an empty history.")] = None,
+    save: Annotated[bool, typer.Option(
+        "--save", help="Append this turn to the --history file (JSONL).")] = False,
     collection: CollectionOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Answer a question from the debates, citing [n] sources (or say they do not cover it)."""
     from rag.filters import SearchFilters
 
-    services = _services()
+    from .terminal import format_answer, load_history, save_turn
+
+    if save and history is None:
+        raise InputError("--save needs --history FILE")
     filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [])
-    assistant = services.assistant(generator, collection, k=k, mode=retriever)
-    answer = assistant.ask(question, filters=filters)
-    if as_json:
-        _emit_json(answer.to_dict())
-        return
-    typer.echo(answer.answer)
-    if answer.citations:
-        typer.echo("\nSources:")
-    for c in answer.citations:
-        who = c.speaker + (f" ({c.party})" if c.party else "")
-        typer.echo(f"[{c.n}] {who} — {c.date} — {c.debate_title}")
-        typer.echo(textwrap.indent(textwrap.fill(f"“{c.quote}”", 100), "    "))
-    typer.echo(f"\n({answer.generator}, {answer.latency_s:.2f} s"
-               + (f", {answer.invalid_citations_removed} invalid citation(s) removed"
-                  if answer.invalid_citations_removed else "") + ")")
+    assistant = _services().assistant(generator, collection, k=k, mode=retriever)
+    answer = assistant.ask(question, load_history(history) if history else (), filters)
+    if save and history is not None:
+        save_turn(history, answer)
+    typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if as_json
+               else format_answer(answer))
+
+
+@app.command()
+def chat(
+    generator: Annotated[str | None, typer.Option(
+        help="extractive (default, offline), groq:MODEL or openai:MODEL@BASE_URL.")] = None,
+    party: PartyOpt = None, speaker: SpeakerOpt = None, date_from: DateFromOpt = None,
+    date_to: DateToOpt = None, debate: DebateOpt = None,
+    collection: CollectionOpt = None,
+) -> None:
+    """Interactive questions with follow-ups (the history is kept, as in the app).
+    Commands: /filters [KEY=VALUE... | clear], /sources, /help, /quit (or Ctrl-D)."""
+    from rag.filters import SearchFilters
+
+    from .terminal import ChatSession, read_line
+
+    filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [])
+    session = ChatSession(_services().assistant(generator, collection), filters)
+    session.run(read_line, typer.echo)
 
 
 @app.command()
