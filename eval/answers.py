@@ -27,11 +27,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from ingest.errors import InputError
-
-from .retrieval import GoldFilters
+from .retrieval import GoldFilters, load_gold
 
 __all__ = ["HintQuestion", "load_hinted", "normalise", "hint_facts", "contains_hint",
            "run_answer_eval", "format_answer_report"]
@@ -56,19 +54,7 @@ class HintQuestion(BaseModel):
 
 
 def load_hinted(path: Path) -> list[HintQuestion]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror}") from None
-    questions = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            questions.append(HintQuestion.model_validate_json(line))
-        except ValidationError as exc:
-            raise InputError(f"{path}:{number}: {exc.errors()[0]['msg']}") from None
-    return questions
+    return load_gold(path, HintQuestion)
 
 
 _DASHES = re.compile(r"[\u2010-\u2015\u2212]")
