@@ -73,7 +73,8 @@ class GoldQuestion(BaseModel):
         return SearchFilters.build(f.party, f.speaker, f.date_from, f.date_to, f.debate)
 
 
-def load_gold(path: Path) -> list[GoldQuestion]:
+def load_gold(path: Path, model: type[Any] = GoldQuestion) -> list[Any]:
+    """Validated lines of a JSONL question file (``model``: the pydantic model of a line)."""
     questions = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -83,7 +84,7 @@ def load_gold(path: Path) -> list[GoldQuestion]:
         if not line.strip():
             continue
         try:
-            questions.append(GoldQuestion.model_validate_json(line))
+            questions.append(model.model_validate_json(line))
         except ValidationError as exc:
             raise InputError(f"{path}:{number}: {exc.errors()[0]['msg']}") from None
     return questions

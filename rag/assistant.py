@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from .answer import Answer, Citation, Generation, Source, Turn, check_citations
+from .comparison import balanced_search
 from .conversation import groups_mentioned
 from .filters import SearchFilters
 from .generators import Generator
@@ -48,8 +49,12 @@ class Assistant:
             named = groups_mentioned(question if history else standalone)
             if named:
                 filters = replace(filters, parties=named)
-        hits = self.retriever.search(standalone, k=self.k, mode=self.mode, filters=filters,
-                                     per_speech=self.per_speech)
+        if len(filters.parties) >= 2:  # each group gets its share of the sources
+            hits = balanced_search(self.retriever, standalone, self.k, self.mode, filters,
+                                   self.per_speech, filters.parties)
+        else:
+            hits = self.retriever.search(standalone, k=self.k, mode=self.mode,
+                                         filters=filters, per_speech=self.per_speech)
         if self.min_passage_words:
             taken = frozenset(h.record.chunk_id for h in hits)
             hits = [replace(h, record=self.retriever.index.widen(

@@ -1,16 +1,22 @@
-"""The offline generator: quotes the retrieved sentences most relevant to the question.
+"""The offline generator: quotes the retrieved sentences that answer the question.
 
-1. Sources far less relevant than the best one are set aside (the two best-ranked are always
-   kept), so a question about Mercosur is not answered with quotes from a farming debate.
-2. Sentences that state something (not questions) are scored against the question's topic
-   (without group names, which are already a filter, and without interrogative framing)
-   with the same embedder as retrieval; each sentence is embedded with its debate title,
-   as passages are, so "the beef quota is 99,000 tonnes" stays about Mercosur.
+1. The chair's remarks are never quoted (it runs the sitting, it argues nothing), and sources
+   far less relevant than the best one are set aside (the two best-ranked are always kept), so
+   a question about Mercosur is not answered with quotes from a farming debate.
+2. Only claims are candidates (``rag.claims``): no salutation, thanks, procedural line,
+   framing ("Let me start with…"), question or slogan without content.  They are scored
+   against the question's topic (without group names, which are already a filter, and
+   without interrogative framing) with the same embedder as retrieval; each is embedded with
+   its debate title, as passages are, so "the beef quota is 99,000 tonnes" stays about
+   Mercosur.  A claim sharing no content word with the topic is kept only when it is among
+   the closest in meaning and long enough to say something (a paraphrase, not a slogan).
 3. The best are kept by maximal marginal relevance (relevant, and not a point already
-   quoted; at most two per source), the salutation that opens a speech is left
-   out of the quote, and the quotes are grouped by speaker, each followed by its ``[n]``.
+   quoted; at most two per source), one paragraph per speech under its own speaker.
+4. A comparison ("EPP vs Greens on X", "how did the groups differ…") is answered side by side:
+   each group under its own heading with its own speakers, and a named group with no source
+   is said to have none rather than silently left out.
 
-It never writes a word of its own beyond the speaker labels: deterministic and honest.
+It never writes a word of its own beyond speaker labels, group headings and that notice.
 
 With arguments extracted (``hemicycle enrich``), a question about what someone argued
 ("what did X argue / propose / oppose…") draws its quotes from the verified claim quotes
@@ -26,21 +32,16 @@ from dataclasses import dataclass
 from ingest.embedder import Embedder
 
 from .answer import Generation, Source, Turn
+from .claims import claim_of, content_terms, is_chair, trim_salutation
+from .comparison import is_comparison, named_sides
 from .conversation import carry_subject, strip_groups
+from .lexical import tokenize
 from .text import sentences
 
-__all__ = ["ExtractiveGenerator", "topic_of", "trim_salutation"]
+__all__ = ["ExtractiveGenerator", "topic_of", "trim_salutation", "NO_SOURCE"]
 
-MIN_WORDS = 5
-_ADDRESS = (r"(?:Madam|Mr|Mister)\s+(?:President|Vice-President|Chair(?:man|woman)?)|"
-            r"(?:Madam|Mr)\s+Commissioner|Commissioners?|(?:Madam|Mr)\s+Minister|Ministers?|"
-            r"(?:Mr|Madam)\s+High\s+Representative|High\s+Representative|"
-            r"(?:dear\s+|honourable\s+)?(?:colleagues|Members|friends)|ladies\s+and\s+gentlemen")
-_SALUTATION = re.compile(
-    rf"^(?:(?:{_ADDRESS})\s*[,:;]?\s*(?:and\s+)?)+"
-    r"(?:on\s+behalf\s+of\s+(?:the\s+|my\s+)?[^,:.]{2,60}?(?:Group|group)\s*[,:;]\s*)?",
-    re.IGNORECASE)
-
+NO_SOURCE = "*No retrieved passage from the {side} group.*"
+MAX_SIDES = 4
 
 _INTERROGATIVE = re.compile(
     r"^\s*(?:and\s+|but\s+|so\s+)?(?:what|who|whom|which|how|why|when|where|did|does|do|is|are|was|were)"
@@ -58,15 +59,6 @@ def topic_of(question: str) -> str:
     return topic if len(topic.split()) >= 2 else question
 
 
-def trim_salutation(sentence: str) -> str:
-    """The sentence without the forms of address that open a speech (an exact suffix)."""
-    match = _SALUTATION.match(sentence)
-    if not match or not match.group(0):
-        return sentence
-    rest = sentence[match.end():].lstrip(" –—-")
-    return rest if len(rest.split()) >= MIN_WORDS else sentence
-
-
 @dataclass(frozen=True)
 class _Candidate:
     n: int
@@ -81,6 +73,7 @@ class ExtractiveGenerator:
     def __init__(self, embedder: Embedder, max_sentences: int = 6, per_source: int = 2,
                  min_score: float = 0.20, relative: float = 0.5,
                  source_margin: float = 0.12, diversity: float = 0.3,
+                 off_topic_margin: float = 0.05,
                  claims: Callable[[str], Sequence[str]] | None = None) -> None:
         self.embedder = embedder
         self.claims = claims  # speech_id -> verified claim quotes (none without enrichment)
@@ -90,38 +83,46 @@ class ExtractiveGenerator:
         self.relative = relative  # and at least this fraction of the best sentence's score
         self.source_margin = source_margin  # sources this far below the best one are dropped
         self.diversity = diversity  # MMR weight against repeating an already chosen point
+        # a claim sharing no content word with the topic must be within this of the best
+        self.off_topic_margin = off_topic_margin
 
     def _relevant_sources(self, sources: Sequence[Source]) -> list[Source]:
+        sources = [s for s in sources if not is_chair(s.hit.record.speaker, s.hit.record.role)]
         if not sources:
             return []
         best = max(s.hit.dense_score for s in sources)
+        first = min(s.hit.rank for s in sources)
         return [s for s in sources
-                if s.hit.rank == 1 or s.hit.dense_score >= best - self.source_margin]
+                if s.hit.rank == first or s.hit.dense_score >= best - self.source_margin]
 
-    def _select(self, question: str, sources: Sequence[Source]) -> list[_Candidate]:
-        """Relevant sentences by maximal marginal relevance (relevant, and not said twice)."""
+    def _select(self, question: str, sources: Sequence[Source],
+                limit: int) -> list[_Candidate]:
+        """Relevant claims by maximal marginal relevance (relevant, and not said twice)."""
         import numpy as np
 
-        pool = []
         argue = self.claims is not None and bool(_ARGUE.search(question))
+        pool = []
         for source in sources:
-            quotes = [q for q in self.claims(source.hit.record.speech_id)
-                      if q in source.text] if argue and self.claims else []
-            for sentence in quotes or sentences(source.text):
-                quote = trim_salutation(sentence)
-                if len(quote.split()) >= MIN_WORDS and not quote.endswith("?"):  # claims only
-                    pool.append((source, quote))
+            verified = [q for q in self.claims(source.hit.record.speech_id)
+                        if q in source.text] if argue and self.claims else []
+            pool.extend((source, quote) for sentence in verified or sentences(source.text)
+                        if (quote := claim_of(sentence)) is not None)
         if not pool:
             return []
+        topic = topic_of(question)
         vectors = self.embedder.encode(
-            [topic_of(question)] + [f"{s.hit.record.debate_title}: {q}" for s, q in pool])
+            [topic] + [f"{s.hit.record.debate_title}: {q}" for s, q in pool])
         relevance = vectors[1:] @ vectors[0]
-        floor = max(self.min_score, self.relative * float(relevance.max()))
-        open_ = [i for i in range(len(pool)) if relevance[i] >= floor]
+        top = float(relevance.max())
+        floor = max(self.min_score, self.relative * top)
+        terms = set(tokenize(topic))
+        open_ = [i for i in range(len(pool)) if relevance[i] >= floor and (
+            terms & set(tokenize(pool[i][1])) or (relevance[i] >= top - self.off_topic_margin
+                                                  and len(content_terms(pool[i][1])) >= 5))]
         chosen: list[int] = []
         per: dict[int, int] = {}
         redundancy = np.zeros(len(pool), dtype=np.float32)
-        while open_ and len(chosen) < self.max_sentences:
+        while open_ and len(chosen) < limit:
             best = max(open_, key=lambda i: (float(relevance[i] - self.diversity * redundancy[i]),
                                              -i))
             open_.remove(best)
@@ -133,26 +134,53 @@ class ExtractiveGenerator:
             redundancy = np.maximum(redundancy, vectors[1:] @ vectors[1 + best])
         return [_Candidate(pool[i][0].n, pool[i][1], float(relevance[i]), i) for i in chosen]
 
-    def generate(self, question: str, sources: Sequence[Source]) -> Generation:
-        by_n = {s.n: s for s in sources}
-        chosen = self._select(question, self._relevant_sources(sources))
-        if not chosen:
-            return Generation(text="", refused=True, model=self.name)
-        # group by speaker and debate, in order of their best sentence, sentences in text order
-        groups: dict[tuple[str, str], list[_Candidate]] = {}
+    def _paragraphs(self, chosen: Sequence[_Candidate], by_n: dict[int, Source],
+                    quotes: dict[int, str]) -> list[str]:
+        """One paragraph per speech, in order of its best claim; claims in text order."""
+        groups: dict[str, list[_Candidate]] = {}
         for cand in chosen:
-            source = by_n[cand.n]
-            key = (source.header().split(" — ")[0], source.hit.record.debate_id)
-            groups.setdefault(key, []).append(cand)
+            groups.setdefault(by_n[cand.n].hit.record.speech_id, []).append(cand)
         lines = []
-        quotes: dict[int, str] = {}
-        for (speaker, _), cands in groups.items():
+        for cands in groups.values():
             cands.sort(key=lambda c: (c.n, c.order))
+            source = by_n[cands[0].n]
+            record = source.hit.record
+            speaker = source.header().split(" — ")[0]
             quoted = " ".join(f"“{c.sentence}” [{c.n}]" for c in cands)
-            record = by_n[cands[0].n].hit.record
             lines.append(f"**{speaker}** ({record.date}, {record.debate_title}): {quoted}")
             for c in cands:
                 quotes.setdefault(c.n, c.sentence)
+        return lines
+
+    def _sides(self, question: str, sources: Sequence[Source]) -> tuple[str, ...]:
+        if not is_comparison(question):
+            return ()
+        named = named_sides(question)
+        if named:
+            return named
+        present = [s.hit.record.party for s in sources if s.hit.record.party]
+        found = tuple(dict.fromkeys(present))[:MAX_SIDES]
+        return found if len(found) >= 2 else ()
+
+    def generate(self, question: str, sources: Sequence[Source]) -> Generation:
+        by_n = {s.n: s for s in sources}
+        speakers = [s for s in sources if not is_chair(s.hit.record.speaker, s.hit.record.role)]
+        quotes: dict[int, str] = {}
+        sides = self._sides(question, speakers)
+        if not sides:
+            chosen = self._select(question, self._relevant_sources(speakers),
+                                  self.max_sentences)
+            lines = self._paragraphs(chosen, by_n, quotes)
+        else:
+            lines, each = [], max(2, self.max_sentences // len(sides))
+            for side in sides:
+                own = [s for s in speakers if s.hit.record.party == side]
+                chosen = self._select(question, self._relevant_sources(own), each)
+                lines.append(f"**{side}**")
+                lines.extend(self._paragraphs(chosen, by_n, quotes) or
+                             [NO_SOURCE.format(side=side)])
+        if not quotes:
+            return Generation(text="", refused=True, model=self.name)
         return Generation(text="\n\n".join(lines), quotes=quotes, model=self.name)
 
     def stream(self, question: str, sources: Sequence[Source]) -> Iterator[str | Generation]:

@@ -175,9 +175,14 @@ def search(
     retriever: Annotated[str, typer.Option(help="dense, bm25 or hybrid.")] = "hybrid",
     collection: CollectionOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """Search passages (one per speech), with metadata filters."""
+    """Search passages (one per speech), with metadata filters.
+
+    Scores: relevance = the retriever's score / the query's best (0-1, top hit 1.00, same
+    for dense, bm25 and hybrid); cosine = similarity to the query; bm25 = BM25 / best BM25
+    among the hits (0-1). --json keeps the raw score, dense_score and bm25_score too."""
     from rag.filters import SearchFilters
     from rag.retriever import check_mode
+    from rag.scores import scaled
 
     filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [],
                                   stance or [], topic or [])
@@ -185,16 +190,19 @@ def search(
     services = _services()
     _require_collection(services.settings, collection)
     hits = services.retriever(collection).search(query, k=k, mode=retriever, filters=filters)
+    scales = scaled(hits)
     if as_json:
-        _emit_json([hit.to_dict() for hit in hits])
+        _emit_json([{**hit.to_dict(), **scale} for hit, scale in zip(hits, scales)])
         return
     if not hits:
         typer.echo(f"no passages found ({filters.describe()})")
-    for hit in hits:
+    for hit, scale in zip(hits, scales):
         r = hit.record
         who = r.speaker + (f" ({r.party})" if r.party else "") + (f", {r.role}" if r.role and
                                                                    r.role != "MEP" else "")
-        typer.echo(f"[{hit.rank}] {hit.score:.4f}  {who} — {r.date} — {r.debate_title}")
+        typer.echo(f"[{hit.rank}] relevance {scale['relevance']:.2f} · cosine "
+                   f"{scale['cosine']:.2f} · bm25 {scale['bm25_relative']:.2f}  "
+                   f"{who} — {r.date} — {r.debate_title}")
         typer.echo(textwrap.indent(textwrap.fill(r.text, 100), "    "))
         typer.echo("")
 
@@ -210,32 +218,51 @@ def ask(
     date_to: DateToOpt = None, debate: DebateOpt = None, stance: StanceOpt = None,
     topic: TopicOpt = None,
     retriever: Annotated[str | None, typer.Option(help="dense, bm25 or hybrid.")] = None,
+    history: Annotated[Path | None, typer.Option(
+        help="Previous turns, JSONL (or a JSON list) of {question, answer}: the question may "
+        "be a follow-up of them. A missing file is an empty history.")] = None,
+    save: Annotated[bool, typer.Option(
+        "--save", help="Append this turn to the --history file (JSONL).")] = False,
     collection: CollectionOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Answer a question from the debates, citing [n] sources (or say they do not cover it)."""
     from rag.filters import SearchFilters
 
+    from .terminal import format_answer, load_history, save_turn
+
+    if save and history is None:
+        raise InputError("--save needs --history FILE")
     services = _services()
     _require_collection(services.settings, collection)
     filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [],
                                   stance or [], topic or [])
     assistant = services.assistant(generator, collection, k=k, mode=retriever)
-    answer = assistant.ask(question, filters=filters)
-    if as_json:
-        _emit_json(answer.to_dict())
-        return
-    typer.echo(answer.answer)
-    if answer.citations:
-        typer.echo("\nSources:")
-    for c in answer.citations:
-        who = c.speaker + (f" ({c.party})" if c.party else "")
-        if c.translated:
-            who += f" [translated: true, original language: {c.original_language}]"
-        typer.echo(f"[{c.n}] {who} — {c.date} — {c.debate_title}")
-        typer.echo(textwrap.indent(textwrap.fill(f"“{c.quote}”", 100), "    "))
-    typer.echo(f"\n({answer.generator}, {answer.latency_s:.2f} s"
-               + (f", {answer.invalid_citations_removed} invalid citation(s) removed"
-                  if answer.invalid_citations_removed else "") + ")")
+    answer = assistant.ask(question, load_history(history) if history else (), filters)
+    if save and history is not None:
+        save_turn(history, answer)
+    typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if as_json
+               else format_answer(answer))
+
+
+@app.command()
+def chat(
+    generator: Annotated[str | None, typer.Option(
+        help="extractive (default, offline), groq:MODEL or openai:MODEL@BASE_URL.")] = None,
+    party: PartyOpt = None, speaker: SpeakerOpt = None, date_from: DateFromOpt = None,
+    date_to: DateToOpt = None, debate: DebateOpt = None,
+    collection: CollectionOpt = None,
+) -> None:
+    """Interactive questions with follow-ups (the history is kept, as in the app).
+    Commands: /filters [KEY=VALUE... | clear], /sources, /help, /quit (or Ctrl-D)."""
+    from rag.filters import SearchFilters
+
+    from .terminal import ChatSession, read_line
+
+    services = _services()
+    _require_collection(services.settings, collection)
+    filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [])
+    session = ChatSession(services.assistant(generator, collection), filters)
+    session.run(read_line, typer.echo)
 
 
 @app.command("enrich")
@@ -453,6 +480,8 @@ def bench_explore(
         return
     for name, value in report.items():
         typer.echo(f"{name:32s} {value}")
+
+
 @bench_app.command("embed")
 def bench_embed(
     embedder: Annotated[list[str] | None, typer.Option(
@@ -582,6 +611,8 @@ def eval_parse(
         typer.echo(f"whole ingest: {ingest_throughput(load_settings(), pages)}")
     if figures.misses():
         raise typer.Exit(1)
+
+
 @eval_app.command("diff")
 def eval_diff(
     before: Annotated[Path, typer.Argument(help="Earlier `eval retrieval --out` report.")],
@@ -623,6 +654,25 @@ def eval_compare(
     paths = write_reports(report, services.settings.reports_dir)
     typer.echo(json.dumps({k: str(v) for k, v in paths.items()}) if as_json else
                markdown_summary(report) + f"\nreports: {paths['html']}")
+
+
+@eval_app.command("answers")
+def eval_answers(
+    gold: Annotated[Path, typer.Option(help="Questions with answer_hint (JSONL).")] = Path(
+        "data/eval/retrieval-gold.jsonl"),
+    generator: Annotated[str | None, typer.Option(help="Generator spec (default: the "
+                                                  "configured one).")] = None,
+    collection: CollectionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Share of answers whose text contains every `;`-separated fact of the question's
+    answer_hint (case-folded, numbers and % / EUR normalised; refusals count as misses)."""
+    from eval.answers import format_answer_report, load_hinted, run_answer_eval
+
+    results = run_answer_eval(_services().assistant(generator, collection), load_hinted(gold))
+    if as_json:
+        _emit_json(results)
+    else:
+        typer.echo(f"{gold}\n{format_answer_report(results)}")
 
 
 def main() -> None:

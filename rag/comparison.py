@@ -1,0 +1,51 @@
+"""Comparison questions: "EPP vs Greens on X", "how did the groups differ on Y".
+
+A comparison has *sides*: the groups it names (two or more), or, when it names none but asks
+how groups differed, the groups among the sources.  Retrieval then gives each named group its
+own share of the sources (:func:`balanced_search`), and the extractive answer quotes each side
+under its own heading.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from .conversation import groups_mentioned
+
+__all__ = ["is_comparison", "named_sides", "balanced_search"]
+
+_COMPARE = re.compile(
+    r"\b(?:differ(?:ed|ence|ences|ent)?|compar(?:e|ed|ing|ison)|versus|vs\.?|contrast(?:ed)?|"
+    r"disagree(?:d|ment)?|divided|split|(?:between|among)\s+(?:the\s+)?(?:political\s+)?groups|"
+    r"which\s+groups|each\s+group|the\s+groups'?\s+positions?|for\s+and\s+against|"
+    r"both\s+sides)\b", re.IGNORECASE)
+
+
+def is_comparison(question: str) -> bool:
+    """The question asks how groups (or sides) differ."""
+    return len(groups_mentioned(question)) >= 2 or bool(_COMPARE.search(question))
+
+
+def named_sides(question: str) -> tuple[str, ...]:
+    """The groups a comparison question names (empty when it names fewer than two)."""
+    named = groups_mentioned(question)
+    return named if len(named) >= 2 else ()
+
+
+def balanced_search(retriever: Any, query: str, k: int, mode: str, filters: Any,
+                    per_speech: int, sides: Sequence[str]) -> list[Any]:
+    """Hits for each side in turn (k split evenly), interleaved by rank and renumbered."""
+    from .retriever import Hit
+
+    share = max(2, -(-k // len(sides)))
+    per_side = [retriever.search(query, k=share, mode=mode, per_speech=per_speech,
+                                 filters=replace(filters, parties=(side,))) for side in sides]
+    merged: list[Hit] = []
+    for position in range(share):
+        for hits in per_side:
+            if position < len(hits) and len(merged) < k:
+                merged.append(hits[position])
+    return [replace(hit, rank=i + 1) for i, hit in enumerate(merged)]
