@@ -124,10 +124,20 @@ def export(
     path: Annotated[Path, typer.Argument(help="Target file: .jsonl, .csv or .parquet.")],
     collection: CollectionOpt = None,
 ) -> None:
-    """Write every ingested speech once, in the EU Debates record layout (a dataset)."""
+    """Write every ingested speech once, in the EU Debates record layout (a dataset), with
+    the extracted arguments (claims, stance, topics; enrichment_status says when a speech was
+    not enriched or failed)."""
+    from ingest.argstore import ArgumentStore
     from ingest.export import export_speeches
 
-    count = export_speeches(load_settings(), path, collection)
+    settings = load_settings()
+    _require_collection(settings, collection)
+    store = ArgumentStore.for_collection(settings, collection)
+    try:
+        count = export_speeches(settings, path, collection,
+                                lambda speech: store.export_columns(speech.speech_id))
+    finally:
+        store.close()
     typer.echo(f"exported {count} speeches to {path}")
 
 
@@ -225,7 +235,7 @@ def ask(
         "--save", help="Append this turn to the --history file (JSONL).")] = False,
     collection: CollectionOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """Answer a question from the debates, citing [n] sources (or say they do not cover it)."""
+    """Answer a question from the debates, citing \\[n] sources (or say they do not cover it)."""
     from rag.filters import SearchFilters
 
     from .terminal import format_answer, load_history, save_turn
