@@ -91,14 +91,20 @@ def _shown(output: dict[str, Any]) -> str:
     return output["text"] if not output["refused"] else REFUSED_TEXT
 
 
-def _judges(specs: Sequence[str], settings: Any) -> tuple[dict[str, Any], str]:
-    """LLM clients for the judges, or the one line that says which variable is missing."""
-    from rag.llm import LLMClient, parse_spec
+def _judges(specs: Sequence[str], settings: Any, cache_dir: Path | None = None
+            ) -> tuple[dict[str, Any], str]:
+    """LLM clients for the judges, or the one line that says which variable is missing.
 
+    Verdicts share the LLM result cache of enrichment (``HEMICYCLE_HOME/cache/llm.sqlite``)
+    unless a ``cache_dir`` is given."""
+    from ingest.llm import LLMClient, parse_spec
+    from ingest.llmcache import LLMCache
+
+    cache = LLMCache(cache_dir / "llm.sqlite") if cache_dir is not None else None
     clients = {}
     for spec in specs:
         try:
-            clients[spec] = LLMClient(parse_spec(spec, settings), settings)
+            clients[spec] = LLMClient(parse_spec(spec, settings), settings, cache=cache)
         except ConfigError as exc:
             return {}, f"judged part skipped: {exc}"
     return clients, ""
@@ -119,7 +125,7 @@ def run_comparison(services: Any, questions: Sequence[Question], spec_a: str, sp
     questions = list(questions)[:limit] if limit else list(questions)
     llm = CachedLLM(cache_dir or settings.cache_dir / "eval")
     generators = {"a": services.generator(spec_a), "b": services.generator(spec_b)}
-    clients, skipped = _judges(judges, settings)
+    clients, skipped = _judges(judges, settings, cache_dir)
     assistant = services.assistant(spec_a, collection)
     vectors = SentenceVectors(services.embedder)
     started = time.perf_counter()

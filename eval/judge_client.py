@@ -1,9 +1,9 @@
 """The one adapter between the evaluation and the LLM-client layer (kept small on purpose).
 
-It owns what the shared client layer will own after the merge: results cached on disk under
-``HEMICYCLE_HOME/cache/eval`` keyed by (spec, prompt version, hash of the input), one retry when
-a reply does not validate, then a recorded failure, and a count of the requests actually sent.
-At merge time only the internals of ``CachedLLM`` change (shared limiter and cache).
+Verdicts go through the shared client layer (``ingest.llm``: limiter, retries, one repair of
+invalid JSON) and its on-disk cache, keyed by (spec, prompt version, hash of the input); a
+verdict that still fails is recorded, never raised.  Generated answers are cached on disk under
+``HEMICYCLE_HOME/cache/eval``.  It counts the requests actually sent.
 """
 
 from __future__ import annotations
@@ -63,21 +63,29 @@ class CachedLLM:
 
     def complete_json(self, client: Any, messages: Sequence[Any], model: type[M],
                       key: str) -> M | Failure:
-        """A validated ``model``; a reply that does not validate is asked once more, then
-        becomes a ``Failure`` (not cached, so a later run tries again)."""
-        path = self._path(key)
-        if path.exists():
+        """A validated ``model`` through the shared client layer (``ingest.llm``: the
+        process-wide rate limiter, retries on 429/5xx/timeouts and one repair request for
+        invalid JSON), cached in the same on-disk LLM cache as enrichment.  What still fails
+        becomes a ``Failure`` (not cached, so a later run tries again); a daily quota stops
+        the run."""
+        from ingest.llm import QuotaExhausted
+
+        hit = client.cache.get(key)
+        if hit is not None:
             self.cache_hits += 1
-            return model.model_validate_json(path.read_text(encoding="utf-8"))
-        error = ""
-        for _ in range(2):
-            self.requests += 1
-            try:
-                value = client.complete_json(messages, model)
-            except ProviderError as exc:
-                error = str(exc)
-                continue
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(value.model_dump_json(), encoding="utf-8")
-            return value
-        return Failure(error)
+            return model.model_validate(hit)
+        before = client.stats.requests
+        try:
+            value = client.complete_json(messages, model)
+        except QuotaExhausted:
+            raise
+        except ProviderError as exc:
+            return Failure(str(exc))
+        finally:
+            self.requests += client.stats.requests - before
+        client.cache.put(key, client.spec.name, key_version(model), value.model_dump(mode="json"))
+        return value
+
+
+def key_version(model: type[BaseModel]) -> str:
+    return f"eval:{model.__name__}"
