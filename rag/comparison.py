@@ -19,14 +19,15 @@ __all__ = ["is_comparison", "named_sides", "balanced_search"]
 
 _COMPARE = re.compile(
     r"\b(?:differ(?:ed|ence|ences|ent)?|compar(?:e|ed|ing|ison)|versus|vs\.?|contrast(?:ed)?|"
-    r"disagree(?:d|ment)?|divided|split|(?:between|among)\s+(?:the\s+)?(?:political\s+)?groups|"
-    r"which\s+groups|each\s+group|the\s+groups'?\s+positions?|for\s+and\s+against|"
-    r"both\s+sides)\b", re.IGNORECASE)
+    r"disagree(?:d|ment)?|divided|split|for\s+and\s+against|both\s+sides)\b", re.IGNORECASE)
+_GROUPS = re.compile(r"\b(?:groups?|parties|political\s+families|sides|camps)\b", re.IGNORECASE)
 
 
 def is_comparison(question: str) -> bool:
-    """The question asks how groups (or sides) differ."""
-    return len(groups_mentioned(question)) >= 2 or bool(_COMPARE.search(question))
+    """The question asks how groups differ: it names two or more, or it speaks of groups
+    (or sides) with a word of comparison ("what comparison did X make" is not one)."""
+    return len(groups_mentioned(question)) >= 2 or bool(
+        _COMPARE.search(question) and _GROUPS.search(question))
 
 
 def named_sides(question: str) -> tuple[str, ...]:

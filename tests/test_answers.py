@@ -200,3 +200,12 @@ def test_search_scores_share_one_scale_for_every_retriever(tiny_home):
     assert hits[0]["score"] > 1.0 and "dense_score" in hits[0]  # raw fields kept
     text = run_cli("search", "beef quota", "--k", "1", env=tiny_home, check=True).stdout
     assert text.startswith("[1] relevance 1.00 · cosine 0.")
+
+
+def test_a_comparison_is_between_groups_not_any_use_of_the_word():
+    from rag.comparison import is_comparison
+
+    assert is_comparison("How did the EPP and the Greens differ on Mercosur?")
+    assert is_comparison("How did the groups differ on the Parenthood Regulation?")
+    assert not is_comparison("What comparison with fighter jets did the Commissioner make?")
+    assert not is_comparison("What did Lukas Mandl compare the founding of the regime with?")
