@@ -265,6 +265,35 @@ def eval_retrieval(
             typer.echo(f"refusal calibration: {results['refusal_calibration']}")
 
 
+@eval_app.command("refusal")
+def eval_refusal(
+    gold: Annotated[Path, typer.Option(help="Gold questions (JSONL); kind unanswerable = "
+                                            "should be refused.")] = Path(
+        "data/eval/retrieval-gold.jsonl"),
+    off_topic: Annotated[Path | None, typer.Option(
+        help="More questions to refuse ({\"question\": ...} lines).")] = None,
+    collection: CollectionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Share of unanswerable questions refused and of answerable ones wrongly refused."""
+    from eval.refusal import load_refusal_questions, run_refusal_eval
+
+    services = _services()
+    answerable, unanswerable = load_refusal_questions(gold, off_topic)
+    results = run_refusal_eval(services.assistant(collection=collection), answerable,
+                               unanswerable)
+    if as_json:
+        _emit_json(results)
+        return
+    typer.echo(f"unanswerable refused: {results['unanswerable_refused']:.3f} of "
+               f"{results['unanswerable']}; answerable refused: "
+               f"{results['answerable_refused']:.3f} of {results['answerable']}")
+    typer.echo(f"refused by check: {results['refused_by_check']}")
+    for question in results["missed"]:
+        typer.echo(f"  not refused: {question}")
+    for question, why in results["wrongly_refused"].items():
+        typer.echo(f"  wrongly refused: {question} ({why})")
+
+
 def main() -> None:
     """Entry point: user mistakes become one line on stderr and a non-zero exit."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
