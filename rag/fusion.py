@@ -44,9 +44,16 @@ def procedural_rows(records: Any, speech_words: dict[str, int], short_words: int
     """Boolean per chunk: the chair speaking, or a speech shorter than ``short_words``."""
     import numpy as np
 
-    return np.array([fold(r.speaker) in _CHAIR or fold(r.role) in _CHAIR
-                     or speech_words.get(r.speech_id, len(r.text.split())) < short_words for r in records],
-                    dtype=bool)
+    chair: dict[tuple[str, str], bool] = {}  # folded once per (speaker, role), not per chunk
+
+    def is_chair(speaker: str, role: str) -> bool:
+        if (speaker, role) not in chair:
+            chair[speaker, role] = fold(speaker) in _CHAIR or fold(role) in _CHAIR
+        return chair[speaker, role]
+
+    return np.array([is_chair(r.speaker, r.role) or
+                     speech_words.get(r.speech_id, len(r.text.split())) < short_words
+                     for r in records], dtype=bool)
 
 
 def fuse(candidates: Any, dense: Any, lexical: Any, fusion: Fusion, hints: QueryHints,
