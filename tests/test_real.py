@@ -40,6 +40,7 @@ def real_retriever(real_index, embedder):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # includes the real ingest (~80 s alone, 18 min on a shared machine)
 def test_default_retriever_meets_the_targets_on_real_debates(real_retriever):
     results = run_retrieval_eval(real_retriever, load_gold(REAL_GOLD), k=10)
     scores = {mode: data["overall"] for mode, data in results["modes"].items()}
@@ -53,6 +54,7 @@ def test_default_retriever_meets_the_targets_on_real_debates(real_retriever):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_refusal_targets_on_real_debates(real_retriever, embedder):
     assistant = Assistant(real_retriever, ExtractiveGenerator(embedder))
     answerable, unanswerable = load_refusal_questions(REAL_GOLD)
