@@ -22,8 +22,8 @@ __all__ = ["GRID", "cross_validate"]
 
 GRID: tuple[Fusion, ...] = tuple(
     Fusion(bm25_weight=w, speaker_boost=s, party_boost=p, procedural_factor=f)
-    for w, s, p, f in itertools.product((0.5, 0.6, 0.7, 0.8, 0.9, 1.0), (0.0, 0.5, 1.0, 2.0),
-                                        (0.0, 0.3, 0.6), (1.0, 0.5, 0.2)))
+    for w, s, p, f in itertools.product((0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0), (0.0, 0.5, 1.0),
+                                        (0.0, 0.3, 0.6, 1.0), (1.0, 0.5, 0.2)))
 
 
 def _objective(rows: list[dict[str, float]]) -> tuple[float, float]:

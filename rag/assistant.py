@@ -17,13 +17,14 @@ from .comparison import balanced_search
 from .conversation import groups_mentioned
 from .filters import SearchFilters
 from .generators import Generator
+from .refusal import CHECKS, RefusalChecks
 from .retriever import Hit, Retriever
 from .text import best_sentence
 
 __all__ = ["Assistant", "REFUSAL_TEXT"]
 
 REFUSAL_TEXT = ("The debates in this corpus do not address this question"
-                "{filters}. Closest debates: {closest}.")
+                "{filters}{why}. Closest debates: {closest}.")
 
 
 class Assistant:
@@ -37,6 +38,13 @@ class Assistant:
         self.k = k
         self.mode = mode
         self.refusal_threshold = refusal_threshold
+        self._checks: RefusalChecks | None = None
+
+    @property
+    def checks(self) -> RefusalChecks:
+        if self._checks is None:
+            self._checks = RefusalChecks(self.retriever.index)
+        return self._checks
 
     # -- the steps -----------------------------------------------------------------------------
     def prepare(self, question: str, history: Sequence[Turn] = (),
@@ -59,13 +67,14 @@ class Assistant:
             taken = frozenset(h.record.chunk_id for h in hits)
             hits = [replace(h, record=self.retriever.index.widen(
                 h.record, self.min_passage_words, taken - {h.record.chunk_id})) for h in hits]
+        refusal = self.checks.run(standalone, hits)  # rag.refusal: what the corpus knows
         if not hits:
-            return standalone, filters, hits, "no passage matches the filters"
+            return standalone, filters, hits, str(refusal or "no passage matches the filters")
         best = max(hit.dense_score for hit in hits)
         if best < self.refusal_threshold:
             return standalone, filters, hits, (
                 f"best similarity {best:.2f} is below the threshold {self.refusal_threshold:.2f}")
-        return standalone, filters, hits, None
+        return standalone, filters, hits, str(refusal) if refusal else None
 
     def ask(self, question: str, history: Sequence[Turn] = (),
             filters: SearchFilters | None = None) -> Answer:
@@ -126,6 +135,7 @@ class Assistant:
         listed = list(closest.values())[:3]
         text = REFUSAL_TEXT.format(
             filters=f" (with {filters.describe()})" if filters.active else "",
+            why=f" ({reason})" if reason.split(":")[0] in CHECKS else "",
             closest="; ".join(f"{d['debate_title']} ({d['date']})" for d in listed) or "none")
         return Answer(
             question=question, answer=text, refused=True, generator=self.generator.name,

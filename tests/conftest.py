@@ -116,3 +116,23 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300,
     if check and proc.returncode != 0:
         raise AssertionError(f"hemicycle {' '.join(args)} failed: {proc.stderr}")
     return proc
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory, embedder):
+    """The real-debate evaluation corpus (eval/real_corpus.py: 1,043 English speeches of ten
+    sitting days), ingested once per session; skipped without ``../shared``."""
+    if not SHARED.exists():
+        pytest.skip("the real corpus (../shared/corpora) is not available")
+    from eval.real_corpus import write_real_corpus
+    from ingest.pipeline import ingest_paths
+    from ingest.store import open_client
+    from rag.index import CorpusIndex
+
+    root = tmp_path_factory.mktemp("real")
+    subset = root / "in" / "real.jsonl"
+    write_real_corpus(SHARED, subset)
+    settings = Settings(home=root / "home")
+    client = open_client(settings)
+    ingest_paths(settings, [subset], embedder, client)
+    return CorpusIndex.load(settings, client)

@@ -538,10 +538,14 @@ def eval_retrieval(
         help="With one big --corpus file: index only the gold speeches, their debates and N "
         "other speeches.")] = None,
 ) -> None:
-    """recall@k, hit@1, MRR and nDCG of the dense, BM25 and hybrid retrievers on a gold set,
-    with paired tests of hybrid against each side (and held-out folds with --cv)."""
+    """recall@1/5/10, hit@1, MRR@10 and nDCG@10 of the dense, BM25 and hybrid retrievers on a
+    question set (speech level), per kind, with paired significance tests, refusals of the
+    unanswerable questions at the threshold, and held-out folds with --cv."""
+    from eval.questions import load_questions
+    from eval.ranking import format_report, run_question_eval
     from eval.retrieval import (calibrate_refusal, format_table, load_gold,
                                 run_retrieval_eval, save_report)
+    from rag.retriever import check_mode
 
     services = _services()
     if embedder:
@@ -554,24 +558,21 @@ def eval_retrieval(
         _emit_json(results) if as_json else typer.echo(
             f"{results['questions']} questions, {gold}\n{format_comparison(results)}")
         return
-    questions = load_gold(gold)
-    retriever = services.retriever(collection)
-    results = run_retrieval_eval(retriever, questions, k=k)
+    check_modes = ("dense", "bm25", "hybrid") if retriever == "all" else (retriever,)
+    for mode in check_modes:
+        check_mode(mode)
+    _require_collection(services.settings, collection)
+    search = services.retriever(collection)
+    questions = load_questions(gold)
+    results = run_question_eval(search, questions, check_modes, k=k,
+                                threshold=services.settings.refusal_threshold)
+    gold_questions = [q for q in load_gold(gold) if q.answerable]
+    summary = run_retrieval_eval(search, gold_questions, k=k, modes=check_modes)
+    results["summary"] = summary
     if cv:
         from eval.tuning import cross_validate
 
-        results["cross_validation"] = cross_validate(retriever, questions, folds=cv, k=k)
-    """Speech-level recall@1/5/10, MRR@10 and nDCG@10 per kind, refusals on unanswerable."""
-    from eval.questions import load_questions
-    from eval.ranking import format_report, run_question_eval
-    from eval.retrieval import calibrate_refusal, save_report
-
-    services = _services()
-    questions = load_questions(gold)
-    modes = ("dense", "bm25", "hybrid") if retriever == "all" else (retriever,)
-    search = services.retriever(collection)
-    results = run_question_eval(search, questions, modes, k=k,
-                                threshold=services.settings.refusal_threshold)
+        results["cross_validation"] = cross_validate(search, gold_questions, folds=cv, k=k)
     off_topic = gold.with_name("off-topic.jsonl")
     if off_topic.exists() and gold.name == "retrieval-gold.jsonl":
         others = [json.loads(line)["question"] for line in
@@ -582,17 +583,17 @@ def eval_retrieval(
         save_report(results, path)
     if as_json:
         _emit_json(results)
-    else:
-        typer.echo(f"{results['questions']} answerable questions, {gold}")
-        typer.echo(format_table(results))
-        if "cross_validation" in results:
-            held = results["cross_validation"]["held_out"]
-            typer.echo(f"hybrid, {cv}-fold cross-validation (held-out folds): " + ", ".join(
-                f"{m} {held[m]:.3f}" for m in ("recall@5", "hit@1", "mrr@10", "ndcg@10")))
-        typer.echo(f"{results['questions']} questions, {gold}")
-        typer.echo(format_report(results))
-        if "refusal_calibration" in results:
-            typer.echo(f"refusal calibration: {results['refusal_calibration']}")
+        return
+    typer.echo(f"{summary['questions']} answerable questions, {gold}")
+    typer.echo(format_table(summary))
+    if "cross_validation" in results:
+        held = results["cross_validation"]["held_out"]
+        typer.echo(f"hybrid, {cv}-fold cross-validation (held-out folds): " + ", ".join(
+            f"{m} {held[m]:.3f}" for m in ("recall@5", "hit@1", "mrr@10", "ndcg@10")))
+    typer.echo(f"\nper kind ({results['questions']} questions):")
+    typer.echo(format_report(results))
+    if "refusal_calibration" in results:
+        typer.echo(f"refusal calibration: {results['refusal_calibration']}")
 
 
 @eval_app.command("parse")
@@ -683,6 +684,35 @@ def eval_answers(
         _emit_json(results)
     else:
         typer.echo(f"{gold}\n{format_answer_report(results)}")
+
+
+@eval_app.command("refusal")
+def eval_refusal(
+    gold: Annotated[Path, typer.Option(help="Gold questions (JSONL); kind unanswerable = "
+                                            "should be refused.")] = Path(
+        "data/eval/retrieval-gold.jsonl"),
+    off_topic: Annotated[Path | None, typer.Option(
+        help="More questions to refuse ({\"question\": ...} lines).")] = None,
+    collection: CollectionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Share of unanswerable questions refused and of answerable ones wrongly refused."""
+    from eval.refusal import load_refusal_questions, run_refusal_eval
+
+    services = _services()
+    answerable, unanswerable = load_refusal_questions(gold, off_topic)
+    results = run_refusal_eval(services.assistant(collection=collection), answerable,
+                               unanswerable)
+    if as_json:
+        _emit_json(results)
+        return
+    typer.echo(f"unanswerable refused: {results['unanswerable_refused']:.3f} of "
+               f"{results['unanswerable']}; answerable refused: "
+               f"{results['answerable_refused']:.3f} of {results['answerable']}")
+    typer.echo(f"refused by check: {results['refused_by_check']}")
+    for question in results["missed"]:
+        typer.echo(f"  not refused: {question}")
+    for question, why in results["wrongly_refused"].items():
+        typer.echo(f"  wrongly refused: {question} ({why})")
 
 
 def main() -> None:
