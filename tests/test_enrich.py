@@ -324,7 +324,7 @@ def test_extractive_answers_argue_questions_with_claim_quotes(embedder):
     text = ("Madam President, let me start with the forests of my region and its people. "
             "The beef quota of 99,000 tonnes will accelerate deforestation in the Amazon. "
             "We Greens will vote against any deal without binding climate clauses.")
-    claim = "The beef quota of 99,000 tonnes will accelerate deforestation in the Amazon."
+    claim = "We Greens will vote against any deal without binding climate clauses."
     question = "What did Jonas Weber argue about the forests and the Amazon?"
     with_claims = ExtractiveGenerator(embedder, claims=lambda sid: [claim] if sid == "s1"
                                       else []).generate(question, [_source(1, text)])
