@@ -242,6 +242,17 @@ def test_cli_enrich_resume_page_and_report(tiny_corpus, tmp_path, fake_llm, brow
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
     assert bad.stderr.strip().count("\n") == 0 and "--stance 'maybe'" in bad.stderr
 
+    # `hemicycle export` carries the extracted columns: every record once, each enriched
+    from conftest import TINY
+
+    exported_path = tmp_path / "enriched.jsonl"
+    run_cli("export", str(exported_path), check=True)
+    exported = [json.loads(line) for line in exported_path.read_text("utf-8").splitlines()]
+    assert sorted(r["id"] for r in exported) == sorted(r["id"] for r in TINY)
+    assert all(r["enrichment_status"] == "ok" and r["enrichment_provider"] == "heuristic"
+               and r["stance"] for r in exported)
+    assert any(json.loads(r["claims"]) for r in exported)
+
     # an LLM run killed with SIGKILL resumes without asking again for finished speeches
     home = Path(os.environ["HEMICYCLE_HOME"])
     env = {**os.environ, "GROQ_API_KEY": "k", "HEMICYCLE_GROQ_BASE_URL": fake_llm.base_url}
