@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     retriever: str = "hybrid"
     top_k: int = Field(8, ge=1)
     refusal_threshold: float = 0.30
+    # LLM steps around retrieval (rag/llmsearch.py), all off by default
+    search_llm: str | None = Field(None, description="LLM spec for the search steps; unset: "
+                                   "the generator when it is an LLM")
+    search_rewrite: bool = False
+    search_queries: int = Field(0, ge=0, le=5, description="alternative queries (multi-query)")
+    search_rerank: int = Field(0, ge=0, le=50, description="top-N reranked listwise by the LLM")
 
     @property
     def embedder_spec(self) -> str:

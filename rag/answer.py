@@ -102,6 +102,7 @@ class Answer:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     retrieval: list[dict[str, Any]] = field(default_factory=list)
+    search_steps: list[str] = field(default_factory=list)  # query understanding, LLM steps
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

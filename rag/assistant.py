@@ -13,10 +13,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from .answer import Answer, Citation, Generation, Source, Turn, check_citations
-from .comparison import balanced_search
+from .comparison import asks_for_groups, balanced_search, group_slots
 from .conversation import groups_mentioned
 from .filters import SearchFilters
 from .generators import Generator
+from .llmsearch import LLMSearch, SearchRun
 from .refusal import CHECKS, RefusalChecks
 from .retriever import Hit, Retriever
 from .text import best_sentence
@@ -30,8 +31,13 @@ REFUSAL_TEXT = ("The debates in this corpus do not address this question"
 class Assistant:
     def __init__(self, retriever: Retriever, generator: Generator, k: int = 8,
                  mode: str = "hybrid", refusal_threshold: float = 0.30,
-                 per_speech: int = 3, min_passage_words: int = 120) -> None:
+                 per_speech: int = 3, min_passage_words: int = 120,
+                 llm_search: LLMSearch | None = None, group_depth: int = 4) -> None:
         self.retriever = retriever
+        self.llm_search = llm_search  # rag.llmsearch: rewriting, multi-query, reranking
+        # "who opposed X?" and comparisons without named groups: the top k of k × group_depth
+        # hits, one slot per group of the best debate (0 = off)
+        self.group_depth = group_depth
         self.min_passage_words = min_passage_words  # shorter passages get their neighbours
         self.per_speech = per_speech  # passages of one speech among the k sources
         self.generator = generator
@@ -51,6 +57,12 @@ class Assistant:
                 filters: SearchFilters | None = None
                 ) -> tuple[str, SearchFilters, list[Hit], str | None]:
         """Standalone query, effective filters, hits, and a refusal reason (or None)."""
+        return self._prepare(question, history, filters)[:4]
+
+    def _prepare(self, question: str, history: Sequence[Turn] = (),
+                 filters: SearchFilters | None = None
+                 ) -> tuple[str, SearchFilters, list[Hit], str | None, SearchRun]:
+        run = SearchRun()
         standalone = self.generator.rewrite(question, history) if history else question
         filters = filters or SearchFilters()
         if not filters.parties:
@@ -60,21 +72,33 @@ class Assistant:
         if len(filters.parties) >= 2:  # each group gets its share of the sources
             hits = balanced_search(self.retriever, standalone, self.k, self.mode, filters,
                                    self.per_speech, filters.parties)
+        elif self.group_depth and asks_for_groups(standalone):  # every group its slot
+            hits = group_slots(self.retriever.search(
+                standalone, k=self.k * self.group_depth, mode=self.mode, filters=filters,
+                per_speech=self.per_speech), self.k)
+            run.steps.append("one source per group that spoke in the best-matching debate")
+        elif self.llm_search is not None:
+            hits, run = self.llm_search.search(self.retriever, standalone, self.k, self.mode,
+                                               filters, self.per_speech)
         else:
             hits = self.retriever.search(standalone, k=self.k, mode=self.mode,
                                          filters=filters, per_speech=self.per_speech)
+        hints = self.retriever.hints(standalone)
+        if hints.speakers and not filters.speakers:  # ranked up by rag.fusion
+            run.boost = "speaker " + " or ".join(hints.speakers) + " (named in the question)"
         if self.min_passage_words:
             taken = frozenset(h.record.chunk_id for h in hits)
             hits = [replace(h, record=self.retriever.index.widen(
                 h.record, self.min_passage_words, taken - {h.record.chunk_id})) for h in hits]
         refusal = self.checks.run(standalone, hits)  # rag.refusal: what the corpus knows
         if not hits:
-            return standalone, filters, hits, str(refusal or "no passage matches the filters")
+            return standalone, filters, hits, str(refusal or "no passage matches the filters"), run
         best = max(hit.dense_score for hit in hits)
         if best < self.refusal_threshold:
             return standalone, filters, hits, (
-                f"best similarity {best:.2f} is below the threshold {self.refusal_threshold:.2f}")
-        return standalone, filters, hits, str(refusal) if refusal else None
+                f"best similarity {best:.2f} is below the threshold "
+                f"{self.refusal_threshold:.2f}"), run
+        return standalone, filters, hits, str(refusal) if refusal else None, run
 
     def ask(self, question: str, history: Sequence[Turn] = (),
             filters: SearchFilters | None = None) -> Answer:
@@ -89,10 +113,10 @@ class Assistant:
                    filters: SearchFilters | None = None) -> Iterator[str | Answer]:
         """Yield answer text deltas as they come, then the checked ``Answer`` last."""
         started = time.perf_counter()
-        standalone, filters, hits, refusal = self.prepare(question, history, filters)
+        standalone, filters, hits, refusal, run = self._prepare(question, history, filters)
         sources = [Source(i + 1, hit) for i, hit in enumerate(hits)]
         if refusal is not None:
-            yield self._refuse(question, standalone, filters, hits, refusal, started)
+            yield self._refuse(question, standalone, filters, hits, refusal, started, run)
             return
         generation: Generation | None = None
         for item in self.generator.stream(standalone, sources):
@@ -105,7 +129,7 @@ class Assistant:
         if generation.refused or not used:
             reason = ("the generator found no answer in the retrieved passages"
                       if generation.refused else "the generated answer cited no given source")
-            answer = self._refuse(question, standalone, filters, hits, reason, started)
+            answer = self._refuse(question, standalone, filters, hits, reason, started, run)
             answer.invalid_citations_removed = removed
             yield answer
             return
@@ -117,14 +141,15 @@ class Assistant:
             question=question, answer=text, refused=False, generator=self.generator.name,
             latency_s=time.perf_counter() - started, citations=citations,
             sources=[Citation.from_source(s) for s in sources], standalone_question=standalone,
-            filters=filters.describe(), invalid_citations_removed=removed,
+            filters=_describe(filters, run), invalid_citations_removed=removed,
             prompt_tokens=generation.prompt_tokens,
             completion_tokens=generation.completion_tokens,
-            retrieval=[_scores(hit) for hit in hits],
+            retrieval=[_scores(hit) for hit in hits], search_steps=run.steps,
         )
 
     def _refuse(self, question: str, standalone: str, filters: SearchFilters,
-                hits: list[Hit], reason: str, started: float) -> Answer:
+                hits: list[Hit], reason: str, started: float,
+                run: SearchRun | None = None) -> Answer:
         if not hits and filters.active:  # still show where the corpus comes closest
             hits = self.retriever.search(standalone, k=self.k, mode=self.mode)
         closest: dict[str, dict[str, str]] = {}
@@ -140,9 +165,19 @@ class Assistant:
         return Answer(
             question=question, answer=text, refused=True, generator=self.generator.name,
             latency_s=time.perf_counter() - started, citations=[], sources=[],
-            standalone_question=standalone, filters=filters.describe(), refusal_reason=reason,
+            standalone_question=standalone, filters=_describe(filters, run),
+            refusal_reason=reason,
             closest_debates=listed, retrieval=[_scores(hit) for hit in hits],
+            search_steps=run.steps if run else [],
         )
+
+
+def _describe(filters: SearchFilters, run: SearchRun | None) -> str:
+    """The filters line of an answer: the filters, then what the question's names ranked up."""
+    text = filters.describe()
+    if run is not None and run.boost:
+        text = (f"{text}; " if filters.active else "") + "ranked up: " + run.boost
+    return text
 
 
 def _claim_for(text: str, n: int) -> str:

@@ -12,7 +12,10 @@
    the closest in meaning and long enough to say something (a paraphrase, not a slogan).
 3. The best are kept by maximal marginal relevance (relevant, and not a point already
    quoted; at most two per source), one paragraph per speech under its own speaker.
-4. A comparison ("EPP vs Greens on X", "how did the groups differ…") is answered side by side:
+4. A question about what a named speaker (or "the Commission", "the Council") said is
+   answered from that speaker's own passages when the sources hold any, with up to
+   ``focus_per_source`` claims of each, rather than from whoever else ranked well.
+5. A comparison ("EPP vs Greens on X", "how did the groups differ…") is answered side by side:
    each group under its own heading with its own speakers, and a named group with no source
    is said to have none rather than silently left out.
 
@@ -42,6 +45,10 @@ __all__ = ["ExtractiveGenerator", "topic_of", "trim_salutation", "NO_SOURCE"]
 
 NO_SOURCE = "*No retrieved passage from the {side} group.*"
 MAX_SIDES = 4
+_INSTITUTION = re.compile(r"\b(?:did|does|do|has|had|would|will)\s+the\s+(Commission(?:er)?|"
+                          r"Council|Presidency)\b|\bthe\s+(Commission(?:er)?|Council|Presidency)"
+                          r"(?:'s)?\s+(?:say|said|argue\w*|announce\w*|propos\w*|promis\w*|"
+                          r"position|answer\w*|repl\w*|expla\w*)\b", re.IGNORECASE)
 
 _INTERROGATIVE = re.compile(
     r"^\s*(?:and\s+|but\s+|so\s+)?(?:what|who|whom|which|how|why|when|where|did|does|do|is|are|was|were)"
@@ -73,7 +80,7 @@ class ExtractiveGenerator:
     def __init__(self, embedder: Embedder, max_sentences: int = 6, per_source: int = 2,
                  min_score: float = 0.20, relative: float = 0.5,
                  source_margin: float = 0.12, diversity: float = 0.3,
-                 off_topic_margin: float = 0.05,
+                 off_topic_margin: float = 0.05, focus_per_source: int = 4,
                  claims: Callable[[str], Sequence[str]] | None = None) -> None:
         self.embedder = embedder
         self.claims = claims  # speech_id -> verified claim quotes (none without enrichment)
@@ -85,6 +92,7 @@ class ExtractiveGenerator:
         self.diversity = diversity  # MMR weight against repeating an already chosen point
         # a claim sharing no content word with the topic must be within this of the best
         self.off_topic_margin = off_topic_margin
+        self.focus_per_source = focus_per_source  # claims per source of a named speaker
 
     def _relevant_sources(self, sources: Sequence[Source]) -> list[Source]:
         sources = [s for s in sources if not is_chair(s.hit.record.speaker, s.hit.record.role)]
@@ -95,8 +103,22 @@ class ExtractiveGenerator:
         return [s for s in sources
                 if s.hit.rank == first or s.hit.dense_score >= best - self.source_margin]
 
+    def _focus(self, question: str, sources: Sequence[Source]) -> list[Source]:
+        """The sources of the speaker(s) the question asks about, or none."""
+        from .query import SpeakerMatcher
+
+        named = set(SpeakerMatcher({s.hit.record.speaker for s in sources}).find(question))
+        if named:
+            return [s for s in sources if s.hit.record.speaker in named]
+        institution = _INSTITUTION.search(question)
+        if institution:
+            word = (institution.group(1) or institution.group(2)).lower()
+            word = "commission" if word.startswith("commission") else word
+            return [s for s in sources if word in s.hit.record.role.lower()]
+        return []
+
     def _select(self, question: str, sources: Sequence[Source],
-                limit: int) -> list[_Candidate]:
+                limit: int, per_source: int | None = None) -> list[_Candidate]:
         """Relevant claims by maximal marginal relevance (relevant, and not said twice)."""
         import numpy as np
 
@@ -127,7 +149,7 @@ class ExtractiveGenerator:
                                              -i))
             open_.remove(best)
             n = pool[best][0].n
-            if per.get(n, 0) >= self.per_source:
+            if per.get(n, 0) >= (per_source or self.per_source):
                 continue
             per[n] = per.get(n, 0) + 1
             chosen.append(best)
@@ -167,12 +189,17 @@ class ExtractiveGenerator:
         speakers = [s for s in sources if not is_chair(s.hit.record.speaker, s.hit.record.role)]
         quotes: dict[int, str] = {}
         sides = self._sides(question, speakers)
-        if not sides:
+        focus = self._focus(question, speakers) if not sides else []
+        lines: list[str] = []
+        if focus:
+            chosen = self._select(question, focus, self.max_sentences, self.focus_per_source)
+            lines = self._paragraphs(chosen, by_n, quotes)
+        if not sides and not quotes:
             chosen = self._select(question, self._relevant_sources(speakers),
                                   self.max_sentences)
             lines = self._paragraphs(chosen, by_n, quotes)
-        else:
-            lines, each = [], max(2, self.max_sentences // len(sides))
+        elif sides:
+            each = max(2, self.max_sentences // len(sides))
             for side in sides:
                 own = [s for s in speakers if s.hit.record.party == side]
                 chosen = self._select(question, self._relevant_sources(own), each)

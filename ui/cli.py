@@ -42,6 +42,26 @@ StanceOpt = Annotated[list[str] | None, typer.Option(
     "(needs `hemicycle enrich`).")]
 TopicOpt = Annotated[list[str] | None, typer.Option(
     "--topic", help="Extracted topic, repeatable (see README: climate, migration, trade...).")]
+RewriteOpt = Annotated[bool | None, typer.Option(
+    "--rewrite/--no-rewrite", help="LLM query rewriting (default: HEMICYCLE_SEARCH_REWRITE, "
+    "off).")]
+QueriesOpt = Annotated[int | None, typer.Option(
+    "--queries", min=0, max=5, help="LLM multi-query: N alternative queries, fused by "
+    "reciprocal rank (default: HEMICYCLE_SEARCH_QUERIES, 0).")]
+RerankOpt = Annotated[int | None, typer.Option(
+    "--rerank", min=0, max=50, help="LLM listwise reranking of the top N candidates "
+    "(default: HEMICYCLE_SEARCH_RERANK, 0). The LLM: HEMICYCLE_SEARCH_LLM or an LLM "
+    "--generator.")]
+
+
+def _search_options(settings: Any, rewrite: bool | None, queries: int | None,
+                    rerank: int | None) -> Any:
+    """The LLM search steps: the settings, overridden by the flags given."""
+    from rag.llmsearch import SearchOptions
+
+    return SearchOptions(settings.search_rewrite if rewrite is None else rewrite,
+                         settings.search_queries if queries is None else queries,
+                         settings.search_rerank if rerank is None else rerank)
 
 
 def _services() -> Services:
@@ -183,6 +203,7 @@ def search(
     date_to: DateToOpt = None, debate: DebateOpt = None, stance: StanceOpt = None,
     topic: TopicOpt = None,
     retriever: Annotated[str, typer.Option(help="dense, bm25 or hybrid.")] = "hybrid",
+    rewrite: RewriteOpt = None, queries: QueriesOpt = None, rerank: RerankOpt = None,
     collection: CollectionOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Search passages (one per speech), with metadata filters.
@@ -199,7 +220,16 @@ def search(
     check_mode(retriever)
     services = _services()
     _require_collection(services.settings, collection)
-    hits = services.retriever(collection).search(query, k=k, mode=retriever, filters=filters)
+    llm_search = services.llm_search(None, _search_options(services.settings, rewrite,
+                                                           queries, rerank))
+    if llm_search is None:
+        hits = services.retriever(collection).search(query, k=k, mode=retriever,
+                                                     filters=filters)
+    else:
+        hits, run = llm_search.search(services.retriever(collection), query, k, retriever,
+                                      filters)
+        if not as_json:
+            typer.echo("\n".join(run.steps) + "\n" if run.steps else "", nl=False)
     scales = scaled(hits)
     if as_json:
         _emit_json([{**hit.to_dict(), **scale} for hit, scale in zip(hits, scales)])
@@ -231,6 +261,7 @@ def ask(
     history: Annotated[Path | None, typer.Option(
         help="Previous turns, JSONL (or a JSON list) of {question, answer}: the question may "
         "be a follow-up of them. A missing file is an empty history.")] = None,
+    rewrite: RewriteOpt = None, queries: QueriesOpt = None, rerank: RerankOpt = None,
     save: Annotated[bool, typer.Option(
         "--save", help="Append this turn to the --history file (JSONL).")] = False,
     collection: CollectionOpt = None, as_json: JsonOpt = False,
@@ -246,7 +277,9 @@ def ask(
     _require_collection(services.settings, collection)
     filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [],
                                   stance or [], topic or [])
-    assistant = services.assistant(generator, collection, k=k, mode=retriever)
+    assistant = services.assistant(generator, collection, k=k, mode=retriever,
+                                   search=_search_options(services.settings, rewrite, queries,
+                                                          rerank))
     answer = assistant.ask(question, load_history(history) if history else (), filters)
     if save and history is not None:
         save_turn(history, answer)
@@ -260,6 +293,7 @@ def chat(
         help="extractive (default, offline), groq:MODEL or openai:MODEL@BASE_URL.")] = None,
     party: PartyOpt = None, speaker: SpeakerOpt = None, date_from: DateFromOpt = None,
     date_to: DateToOpt = None, debate: DebateOpt = None,
+    rewrite: RewriteOpt = None, queries: QueriesOpt = None, rerank: RerankOpt = None,
     collection: CollectionOpt = None,
 ) -> None:
     """Interactive questions with follow-ups (the history is kept, as in the app).
@@ -271,7 +305,9 @@ def chat(
     services = _services()
     _require_collection(services.settings, collection)
     filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [])
-    session = ChatSession(services.assistant(generator, collection), filters)
+    session = ChatSession(services.assistant(
+        generator, collection, search=_search_options(services.settings, rewrite, queries,
+                                                      rerank)), filters)
     session.run(read_line, typer.echo)
 
 

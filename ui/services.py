@@ -112,11 +112,19 @@ class Services:
             self._generators[spec] = make_generator(spec, self.settings, self.embedder)
         return self._generators[spec]
 
+    def llm_search(self, generator: str | None = None, options: Any = None) -> Any:
+        """The LLM steps around retrieval (rag.llmsearch), or None when they are off."""
+        from rag.llmsearch import make_llm_search
+
+        return make_llm_search(self.settings, generator or self.settings.generator, options)
+
     def assistant(self, generator: str | None = None, collection: str | None = None,
-                  k: int | None = None, mode: str | None = None) -> Any:
+                  k: int | None = None, mode: str | None = None, search: Any = None) -> Any:
+        """``search``: a ``rag.llmsearch.SearchOptions`` overriding the settings' LLM steps."""
         from rag.assistant import Assistant
 
         s = self.settings
         return Assistant(self.retriever(collection), self.generator(generator),
                          k=k or s.top_k, mode=mode or s.retriever,
-                         refusal_threshold=s.refusal_threshold)
+                         refusal_threshold=s.refusal_threshold,
+                         llm_search=self.llm_search(generator, search))

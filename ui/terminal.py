@@ -44,6 +44,9 @@ def format_answer(answer: Answer) -> str:
     parts = [answer.answer]
     if answer.citations:
         parts.append("\nSources:\n" + format_sources(answer))
+    if answer.filters and answer.filters != "no filters":
+        parts.append(f"\nfilters: {answer.filters}")
+    parts.extend(f"search: {step}" for step in answer.search_steps)
     parts.append(f"\n({answer.generator}, {answer.latency_s:.2f} s"
                  + (f", {answer.invalid_citations_removed} invalid citation(s) removed"
                     if answer.invalid_citations_removed else "") + ")")
