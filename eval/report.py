@@ -115,6 +115,14 @@ def _figures(report: dict[str, Any]) -> list[Any]:
         figures.append(go.Figure(go.Bar(
             x=list(first["by_kind"]), y=[v["win_rate_a"] for v in first["by_kind"].values()]),
             layout={"title": "Win rate of A per question kind", "yaxis": {"range": [0, 1]}}))
+    if report.get("task") == "arguments":
+        shares = {"quotes verified": "quotes_verified_share",
+                  "quotes verbatim": "quotes_verbatim_share"}
+        figures.append(go.Figure([
+            go.Bar(x=list(shares), y=[report["metrics"][m][k] or 0 for k in shares.values()],
+                   name=f"{m.upper()}") for m in ("a", "b")],
+            layout={"title": "Share of proposed quotes found in the speech", "barmode": "group",
+                    "yaxis": {"range": [0, 1]}}))
     retrieval = report.get("retrieval")
     if retrieval:
         metrics = ["recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"]

@@ -301,6 +301,7 @@ def test_arguments_metrics_by_hand_b_wins_cache_report_and_page(compare_argument
     assert "| mean quotes exact (1–5) | 2.000 | 4.000 |" in paths["md"].read_text("utf-8")
     page = paths["html"].read_text("utf-8")
     assert "FAKE-B paraphrase of the opening" in page and "Per speech" in page
+    assert "Share of proposed quotes found in the speech" in page
     assert list_runs(reports)[0]["task"] == "arguments"
     at = AppTest.from_file(str(ROOT / "ui" / "pages" / "evaluation.py"), default_timeout=60)
     at.run()
@@ -330,10 +331,15 @@ def test_arguments_position_bias_failed_extraction_and_bad_verdict(compare_argum
     assert "not a valid Verdict" in garbage["pairs"][1]["judgements"]["groq:judge-two"]["error"]
 
 
-def test_cli_compare_arguments_and_bad_task(tiny_home, fake_llm, monkeypatch, capsys):
+def test_cli_compare_arguments_and_bad_task(tiny_home, embedder, fake_llm, monkeypatch, capsys):
     import sys
 
+    import ui.cli
     from ui.cli import main
+    from ui.services import load_settings
+
+    # the real entry point in this process, with the session's embedder (no second load)
+    monkeypatch.setattr(ui.cli, "_services", lambda: Services(load_settings(), _embedder=embedder))
 
     def cli(*args: str) -> int:
         monkeypatch.setattr(sys, "argv", ["hemicycle", *args])
