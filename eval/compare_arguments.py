@@ -51,12 +51,11 @@ def retrieved_speeches(services: Any, questions: Sequence[Question], collection:
     """(speech, span start, first question that retrieved it), deduplicated, at most ``limit``."""
     import json
 
+    from ingest.schema import Speech
     from ingest.state import Manifest
 
-    assistant = services.assistant("extractive", collection)
+    assistant = services.assistant("extractive", collection)  # retrieval only: no generation
     manifest = Manifest(services.settings.state_path(collection or services.settings.collection))
-    from ingest.schema import Speech
-
     out: list[tuple[Any, int, Question]] = []
     seen: set[str] = set()
     try:

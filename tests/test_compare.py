@@ -328,6 +328,8 @@ def test_arguments_position_bias_failed_extraction_and_bad_verdict(compare_argum
     garbage = compare_arguments("garbage", judge="groq:judge-two", extract=extract)
     stats = garbage["judged"]["groq:judge-two"]
     assert stats["failed"] == 3 and stats["pairs"] == 0
+    # each order asked twice; the failed extraction was not cached: asked again (and repaired)
+    assert garbage["requests"] == 3 * 2 * 2 + 2
     assert "not a valid Verdict" in garbage["pairs"][1]["judgements"]["groq:judge-two"]["error"]
 
 

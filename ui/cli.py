@@ -658,7 +658,6 @@ def eval_compare(
     collection: CollectionOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Compare two models, judged in both orders; writes JSON, markdown and HTML reports.
-
     --task answer: both generators answer every question from the same retrieved sources.
     --task arguments: both extractors (as `hemicycle enrich`) extract claims, quotes, stance
     and topics from the same speeches: the speeches of each question's retrieved sources, in
