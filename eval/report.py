@@ -75,7 +75,11 @@ def markdown_summary(report: dict[str, Any]) -> str:
         lines += [f"Stance agreement of A and B: {_pct(g['stance_agreement'])} of "
                   f"{g['speeches']} speeches both extracted, Cohen's kappa "
                   f"{_num(g['stance_kappa'])}; mean topic overlap (Jaccard) "
-                  f"{_num(g['topic_jaccard'])}.", ""]
+                  f"{_num(g['topic_jaccard'])}."
+                  + ("" if not g["stance_disagreements"] else " Stances differ on: " + "; ".join(
+                      f"{d['speech_id']} (A {d['a']}, B {d['b']})"
+                      for d in g["stance_disagreements"][:10])
+                     + ("; …" if len(g["stance_disagreements"]) > 10 else "") + "."), ""]
     lines += ["| metric | A | B |", "|---|---|---|"]
     for key in report["metrics"]["a"]:
         lines.append(f"| {key} | {_num(report['metrics']['a'][key])} | "
@@ -166,7 +170,8 @@ def _speech_rows(report: dict[str, Any]) -> str:
         rows.append(f"<tr><td><b>{_e(p['speech_id'])}</b> <span class='kind'>{_e(p['kind'])}"
                     f"</span><br>{_e(p['speaker'])} ({_e(p['party'] or 'none')}), "
                     f"{_e(p['date'])}, {_e(p['debate'])}<details><summary>speech, "
-                    f"{len(p['text'].split())} words</summary><p>{_e(p['text'])}</p>"
+                    f"{len(p['text'].split())} words</summary>"
+                    f"<p>{_e(p['text']).replace(chr(10), '<br>')}</p>"
                     f"<p class='meta'>retrieved for {_e(p['question_id'])}: {_e(p['question'])}"
                     f"</p></details></td>{''.join(cells)}"
                     f"<td>{'<hr>'.join(_verdicts(p)) or 'not judged'}</td></tr>")

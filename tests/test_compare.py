@@ -287,6 +287,7 @@ def test_arguments_metrics_by_hand_b_wins_cache_report_and_page(compare_argument
     agreement = report["extraction_agreement"]
     assert agreement["stance_agreement"] == 0.25
     assert agreement["stance_kappa"] == pytest.approx(0.2)  # (0.25 - 0.0625) / (1 - 0.0625)
+    assert [d["speech_id"] for d in agreement["stance_disagreements"]] == FIRST_SPEECHES[1:]
     stats = report["judged"]["groq:judge-one"]
     assert stats["wins_b"] == 4 and stats["position_consistency"] == 1.0
     assert stats["ci95_b"][0] > 0.5
@@ -298,7 +299,9 @@ def test_arguments_metrics_by_hand_b_wins_cache_report_and_page(compare_argument
 
     reports = tmp_path / "home" / "reports"
     paths = write_reports(report, reports)
-    assert "| mean quotes exact (1–5) | 2.000 | 4.000 |" in paths["md"].read_text("utf-8")
+    summary = paths["md"].read_text("utf-8")
+    assert "| mean quotes exact (1–5) | 2.000 | 4.000 |" in summary
+    assert "Stances differ on: t-001 (A procedural, B for); t-005" in summary
     page = paths["html"].read_text("utf-8")
     assert "FAKE-B paraphrase of the opening" in page and "Per speech" in page
     assert "Share of proposed quotes found in the speech" in page
