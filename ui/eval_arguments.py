@@ -38,7 +38,7 @@ def _extraction(column: Any, name: str, output: dict[str, Any]) -> None:
                     f"{md_escape(', '.join(output['topics']))}")
     for i, claim in enumerate(output["claims"], 1):
         quote = f"> {md_escape(claim['quote'])}"
-        column.markdown(quote if claim["claim"] == claim["quote"] else
+        column.markdown(f"{i}. {quote}" if claim["claim"] == claim["quote"] else
                         f"{i}. {md_escape(claim['claim'])}\n\n{quote}")
 
 
@@ -51,7 +51,7 @@ def show_speeches(report: dict[str, Any]) -> None:
              "claims A": len(p["a"]["claims"]), "claims B": len(p["b"]["claims"]),
              **{f"verdict {j}": v["outcome"] for j, v in p["judgements"].items()}}
             for p in report["pairs"]]
-    st.dataframe(rows, hide_index=True, use_container_width=True)
+    st.dataframe(rows, hide_index=True, width="stretch")
     if not rows:
         return
     pairs = {p["speech_id"]: p for p in report["pairs"]}
