@@ -1,4 +1,5 @@
-"""``hemicycle eval compare``: two generators on the same retrieved sources, judged pairwise.
+"""``hemicycle eval compare``: two generators on the same retrieved sources, judged pairwise
+(``--task arguments``: two extractors on the same speeches, ``eval.compare_arguments``).
 
 For each question the sources are retrieved once (the assistant's ``prepare``: filters, refusal
 threshold, widened passages); both generators answer from exactly those sources; every judge
@@ -21,7 +22,7 @@ from ingest.errors import ConfigError, InputError, ProviderError
 from rag.answer import CITATION_RE, Source, check_citations
 from rag.prompts import ANSWER_PROMPT_VERSION
 
-from .judge import judge_agreement, judge_pair, self_preference, win_stats
+from .judge import judge_pair, judged_summary
 from .judge_client import CachedLLM, cache_key
 from .judge_free import SentenceVectors, model_metrics, quotes_in, support_share
 from .prompts import JUDGE_PROMPT_VERSION
@@ -29,7 +30,7 @@ from .questions import Question
 
 __all__ = ["TASKS", "run_comparison", "REFUSED_TEXT"]
 
-TASKS = ("answer",)
+TASKS = ("answer", "arguments")
 REFUSED_TEXT = "(No answer: the assistant said the sources do not answer the question.)"
 
 
@@ -116,11 +117,17 @@ def run_comparison(services: Any, questions: Sequence[Question], spec_a: str, sp
                    cache_dir: Path | None = None) -> dict[str, Any]:
     """The whole comparison as one JSON-ready dict (``report.write_reports`` renders it)."""
     if task not in TASKS:
-        raise InputError(f"--task {task!r} is not available on this branch; use answer")
+        raise InputError(f"unknown --task {task!r}; use {' or '.join(TASKS)}")
     if spec_a == spec_b:
-        raise InputError("--a and --b are the same generator")
+        raise InputError("--a and --b are the same " + ("generator" if task == "answer" else
+                                                        "extractor"))
     if len(set(judges)) != len(judges):
         raise InputError("the same --judge is given twice")
+    if task == "arguments":
+        from .compare_arguments import run_argument_comparison
+
+        return run_argument_comparison(services, questions, spec_a, spec_b, judges, limit,
+                                       collection, cache_dir)
     settings = services.settings
     questions = list(questions)[:limit] if limit else list(questions)
     llm = CachedLLM(cache_dir or settings.cache_dir / "eval")
@@ -163,10 +170,7 @@ def run_comparison(services: Any, questions: Sequence[Question], spec_a: str, sp
         "requests": llm.requests, "cache_hits": llm.cache_hits,
         "seconds": round(time.perf_counter() - started, 2),
         "metrics": {side: model_metrics([p[side] for p in pairs]) for side in ("a", "b")},
-        "warnings": [w for j in (judges if clients else []) for w in
-                     self_preference(j, [spec_a, spec_b])],
-        "judged": {spec: win_stats(pairs, spec) for spec in clients},
-        "agreement": judge_agreement(pairs, *list(clients)) if len(clients) == 2 else None,
+        **judged_summary(pairs, judges, clients, [spec_a, spec_b]),
         "pairs": pairs,
     }
     report["run_id"] = _run_id(report)

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -25,7 +25,8 @@ from .prompts import CRITERIA, JUDGE_PROMPT_VERSION, judge_messages
 from .significance import bootstrap_ci
 
 __all__ = ["Scores", "Verdict", "PairJudgement", "judge_pair", "win_stats",
-           "length_controlled", "family", "self_preference", "judge_agreement"]
+           "length_controlled", "family", "self_preference", "judge_agreement", "kappa",
+           "judged_summary"]
 
 Outcome = Literal["a", "b", "tie", "failed"]
 
@@ -79,14 +80,19 @@ def _order(verdict: Verdict | Failure, swapped: bool) -> dict[str, Any]:
 
 
 def judge_pair(llm: CachedLLM, client: Any, judge_name: str, question: str,
-               sources: Sequence[Source], output_a: str, output_b: str) -> PairJudgement:
-    """Judge A/B and B/A; a win needs both orders, a failed order makes the pair failed."""
+               sources: Sequence[Source], output_a: str, output_b: str,
+               prompt: Callable[[str, str], list[Any]] | None = None,
+               prompt_version: str = JUDGE_PROMPT_VERSION) -> PairJudgement:
+    """Judge A/B and B/A; a win needs both orders, a failed order makes the pair failed.
+
+    ``prompt(first, second)`` builds the messages of another task (e.g. argument extractions,
+    ``eval.prompts.extraction_judge_messages``) under its own ``prompt_version``."""
     orders = []
     for swapped in (False, True):
         first, second = (output_b, output_a) if swapped else (output_a, output_b)
-        messages = judge_messages(question, sources, first, second)
-        key = cache_key(judge_name, JUDGE_PROMPT_VERSION,
-                        [m.content for m in messages])
+        messages = prompt(first, second) if prompt else judge_messages(question, sources,
+                                                                        first, second)
+        key = cache_key(judge_name, prompt_version, [m.content for m in messages])
         orders.append(_order(llm.complete_json(client, messages, Verdict, key), swapped))
     one, two = orders
     if one["failed"] or two["failed"]:
@@ -196,23 +202,37 @@ def self_preference(judge: str, generators: Sequence[str]) -> list[str]:
     return warnings
 
 
+def kappa(x: Sequence[str], y: Sequence[str]) -> float | None:
+    """Cohen's kappa of two labellings of the same items (1.0 when both use one same label
+    everywhere, None without items)."""
+    from sklearn.metrics import cohen_kappa_score
+
+    if not x:
+        return None
+    if len(set(x) | set(y)) == 1:
+        return 1.0
+    return round(float(cohen_kappa_score(x, y)), 4)
+
+
 def judge_agreement(pairs: Sequence[dict[str, Any]], first: str,
                     second: str) -> dict[str, Any]:
     """Cohen's kappa of two judges' final outcomes, and the pairs they disagree on."""
-    from sklearn.metrics import cohen_kappa_score
-
     both = [p for p in pairs if all(p["judgements"].get(j, {}).get("outcome")
                                     not in (None, "failed") for j in (first, second))]
     x = [p["judgements"][first]["outcome"] for p in both]
     y = [p["judgements"][second]["outcome"] for p in both]
-    if not both:
-        kappa = None
-    elif len(set(x) | set(y)) == 1:
-        kappa = 1.0  # both judges gave the same single outcome everywhere
-    else:
-        kappa = round(float(cohen_kappa_score(x, y)), 4)
-    return {"judges": [first, second], "pairs": len(both), "cohen_kappa": kappa,
+    return {"judges": [first, second], "pairs": len(both), "cohen_kappa": kappa(x, y),
             "agreement": round(sum(u == v for u, v in zip(x, y)) / len(both), 4)
             if both else None,
             "disagreements": [{"qid": p["qid"], first: u, second: v}
                               for p, u, v in zip(both, x, y) if u != v]}
+
+
+def judged_summary(pairs: Sequence[dict[str, Any]], judges: Sequence[str],
+                   clients: dict[str, Any], models: Sequence[str]) -> dict[str, Any]:
+    """The judged part of a report: self-preference warnings, per-judge statistics and, with
+    two judges, their agreement."""
+    return {"warnings": [w for j in (judges if clients else []) for w in
+                         self_preference(j, models)],
+            "judged": {spec: win_stats(pairs, spec) for spec in clients},
+            "agreement": judge_agreement(pairs, *list(clients)) if len(clients) == 2 else None}

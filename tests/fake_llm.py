@@ -11,7 +11,9 @@ would go over); ``rate_limited`` counts those 429s.  Without it, usage is the fi
 prompt tokens of before.
 It also serves ``/v1/embeddings`` (the OpenAI embeddings API) when a test sets ``embed`` (a
 callable from a list of texts to a list of vectors); the same script applies to it.
-``judge_responder(prefer, answer)`` is a responder with scripted judge modes (see its docstring).
+``judge_responder(prefer, answer)`` is a responder with scripted judge modes (see its docstring);
+``extraction_responder()`` answers argument-extraction prompts (``ingest.prompts``) with
+scripted claims whose quotes are exact, repairable and invented (see its docstring).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from typing import Any
 
 import pytest
 
-__all__ = ["Reply", "Status", "Delay", "Malformed", "FakeLLM", "fake_llm", "judge_responder"]
+__all__ = ["Reply", "Status", "Delay", "Malformed", "FakeLLM", "fake_llm", "judge_responder",
+           "extraction_responder"]
 
 
 @dataclass
@@ -242,8 +245,25 @@ class FakeLLM:
 
 
 def _shown(prompt: str, label: str) -> str:
-    match = re.search(rf"<answer_{label}>\n(.*?)\n</answer_{label}>", prompt, re.DOTALL)
-    return match.group(1) if match else ""
+    match = re.search(rf"<(answer|extraction)_{label}>\n(.*?)\n</\1_{label}>", prompt, re.DOTALL)
+    return match.group(2) if match else ""
+
+
+def extraction_responder(body: dict[str, Any]) -> str:
+    """An extraction of the speech in the prompt: three claims (paraphrases start with FAKE-B)
+    quoting its first sentence exactly, its first three words in capitals (found only after
+    normalisation: verified, not verbatim) and an invented sentence (dropped); stance
+    ``against`` when the speech contains "against", else ``for``; topic trade."""
+    prompt = str(body.get("messages", [{}])[-1].get("content", ""))
+    match = re.search(r"<speech>(.*)</speech>", prompt, re.DOTALL)
+    speech = match.group(1) if match else ""
+    first = re.split(r"(?<=[.!?])\s", speech.strip(), maxsplit=1)[0]
+    return json.dumps({"claims": [
+        {"claim": "FAKE-B paraphrase of the opening", "quote": first},
+        {"claim": "FAKE-B paraphrase of the first words",
+         "quote": " ".join(speech.split()[:3]).upper()},
+        {"claim": "FAKE-B invented claim", "quote": "This sentence was never said by anyone."}],
+        "stance": "against" if "against" in speech.lower() else "for", "topics": ["trade"]})
 
 
 def judge_responder(prefer: str, answer: Callable[[dict[str, Any]], str] | str = "A cited answer [1]."
@@ -262,7 +282,7 @@ def judge_responder(prefer: str, answer: Callable[[dict[str, Any]], str] | str =
 
     def respond(body: dict[str, Any]) -> str:
         prompt = str(body.get("messages", [{}])[-1].get("content", ""))
-        if "<answer_a>" not in prompt:
+        if "<answer_a>" not in prompt and "<extraction_a>" not in prompt:
             return answer(body) if callable(answer) else answer
         first, second = _shown(prompt, "a"), _shown(prompt, "b")
         if prefer == "garbage":

@@ -15,7 +15,7 @@ from eval.judge import length_controlled, self_preference
 from eval.questions import Question, load_questions
 from eval.ranking import diff_runs, score_mode
 from eval.report import list_runs, write_reports
-from fake_llm import judge_responder
+from fake_llm import extraction_responder, judge_responder
 from ingest.errors import InputError
 from ingest.pipeline import ingest_paths
 from ingest.settings import Settings
@@ -245,3 +245,123 @@ def test_html_report_opens_in_headless_chromium(compare, browser, tmp_path):
     shot = tmp_path / "report.png"
     browser.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
+
+
+# -- --task arguments: two extractors on the same speeches ---------------------------------------
+FIRST_SPEECHES = ["t-003", "t-001", "t-005", "t-002"]  # retrieved for q1, in rank order
+
+
+@pytest.fixture
+def compare_arguments(tiny_home, embedder, fake_llm, tmp_path):
+    """heuristic (A) vs a fake LLM extractor (B, ``extraction_responder``) on 4 speeches."""
+    settings = Settings(home=tiny_home, groq_api_key="k", groq_base_url=fake_llm.base_url,
+                        openai_api_key="k", llm_timeout_s=5, llm_max_retries=0,
+                        llm_rpm=10_000, llm_tpm=10_000_000)  # no free-tier pacing here
+    services = Services(settings, _embedder=embedder)
+    questions = [Question.model_validate(q) for q in TINY_QUESTIONS]
+
+    def run(prefer: str, judge: str = "groq:judge-one", extract=extraction_responder):
+        fake_llm.responder = judge_responder(prefer, extract)
+        return run_comparison(services, questions, "heuristic",
+                              f"openai:ext-b@{fake_llm.openai_base_url}", [judge], limit=4,
+                              task="arguments", cache_dir=tmp_path / "cache")
+    return run
+
+
+def test_arguments_metrics_by_hand_b_wins_cache_report_and_page(compare_arguments, fake_llm,
+                                                                 tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    report = compare_arguments("FAKE-B")
+    assert [p["speech_id"] for p in report["pairs"]] == FIRST_SPEECHES
+    a, b = report["metrics"]["a"], report["metrics"]["b"]
+    # heuristic: its claims are its own sentences (t-003 2, chair t-001 0, t-005 3, t-002 2)
+    assert a["claims_per_speech"] == 1.75 and a["quotes_proposed"] == 7
+    assert a["quotes_verified_share"] == 1.0 and a["quotes_verbatim_share"] == 1.0
+    # B: per speech one exact quote, one found only after normalising, one invented
+    assert b["quotes_proposed"] == 12 and b["quotes_verified_share"] == pytest.approx(8 / 12,
+                                                                                    abs=1e-4)
+    assert b["quotes_verbatim_share"] == pytest.approx(4 / 12, abs=1e-4)
+    assert b["claims_per_speech"] == 2.0 and b["failed"] == 0 and b["completion_tokens"] > 0
+    # stances A: against, procedural, neutral, neutral; B: against, for, for, for
+    agreement = report["extraction_agreement"]
+    assert agreement["stance_agreement"] == 0.25
+    assert agreement["stance_kappa"] == pytest.approx(0.2)  # (0.25 - 0.0625) / (1 - 0.0625)
+    assert [d["speech_id"] for d in agreement["stance_disagreements"]] == FIRST_SPEECHES[1:]
+    stats = report["judged"]["groq:judge-one"]
+    assert stats["wins_b"] == 4 and stats["position_consistency"] == 1.0
+    assert stats["ci95_b"][0] > 0.5
+    assert report["requests"] == 4 + 8  # B's 4 extractions, 4 pairs judged in both orders
+    sent = len(fake_llm.completions)
+    again = compare_arguments("FAKE-B")
+    assert again["requests"] == 0 and len(fake_llm.completions) == sent
+    assert again["metrics"] == report["metrics"] and again["judged"] == report["judged"]
+
+    reports = tmp_path / "home" / "reports"
+    paths = write_reports(report, reports)
+    summary = paths["md"].read_text("utf-8")
+    assert "| mean quotes exact (1–5) | 2.000 | 4.000 |" in summary
+    assert "Stances differ on: t-001 (A procedural, B for); t-005" in summary
+    page = paths["html"].read_text("utf-8")
+    assert "FAKE-B paraphrase of the opening" in page and "Per speech" in page
+    assert "Share of proposed quotes found in the speech" in page
+    assert list_runs(reports)[0]["task"] == "arguments"
+    at = AppTest.from_file(str(ROOT / "ui" / "pages" / "evaluation.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    at.selectbox(key="eval_qid").set_value("t-003").run()
+    texts = [m.value for m in at.markdown]
+    assert any(t.startswith("1. FAKE\\-B paraphrase of the opening") for t in texts)
+    assert "Stance: **against** · topics: trade" in texts
+    assert any(t.startswith("**Judge groq:judge\\-one: b**") for t in texts)
+
+
+def test_arguments_position_bias_failed_extraction_and_bad_verdict(compare_arguments):
+    def extract(body: dict) -> str:  # B cannot answer about the Greens' speech
+        prompt = " ".join(str(m.get("content", "")) for m in body["messages"])  # and the repair
+        return "no JSON here" if "We Greens" in prompt else extraction_responder(body)
+
+    report = compare_arguments("first", extract=extract)
+    failed = report["pairs"][0]
+    assert failed["speech_id"] == "t-003" and failed["b"]["status"] == "failed"
+    assert failed["judgements"] == {} and report["metrics"]["b"]["failure_reasons"] == \
+        "invalid_json: 1"
+    stats = report["judged"]["groq:judge-one"]
+    assert stats["pairs"] == 3 and stats["ties"] == 3 and stats["position_consistency"] == 0.0
+    garbage = compare_arguments("garbage", judge="groq:judge-two", extract=extract)
+    stats = garbage["judged"]["groq:judge-two"]
+    assert stats["failed"] == 3 and stats["pairs"] == 0
+    # each order asked twice; the failed extraction was not cached: asked again (and repaired)
+    assert garbage["requests"] == 3 * 2 * 2 + 2
+    assert "not a valid Verdict" in garbage["pairs"][1]["judgements"]["groq:judge-two"]["error"]
+
+
+def test_cli_compare_arguments_and_bad_task(tiny_home, embedder, fake_llm, monkeypatch, capsys):
+    import sys
+
+    import ui.cli
+    from ui.cli import main
+    from ui.services import load_settings
+
+    # the real entry point in this process, with the session's embedder (no second load)
+    monkeypatch.setattr(ui.cli, "_services", lambda: Services(load_settings(), _embedder=embedder))
+
+    def cli(*args: str) -> int:
+        monkeypatch.setattr(sys, "argv", ["hemicycle", *args])
+        with pytest.raises(SystemExit) as stopped:
+            main()
+        return stopped.value.code
+
+    fake_llm.responder = extraction_responder
+    questions = str(ROOT / "data" / "eval" / "questions.jsonl")
+    assert cli("eval", "compare", questions, "--a", "heuristic", "--b", "x", "--task",
+               "claims") == 1
+    assert capsys.readouterr().err == ("hemicycle: error: unknown --task 'claims'; use answer "
+                                       "or arguments\n")
+    monkeypatch.setenv("HEMICYCLE_HOME", str(tiny_home))
+    monkeypatch.setenv("HEMICYCLE_OPENAI_API_KEY", "k")
+    assert cli("eval", "compare", questions, "--task", "arguments", "--a", "heuristic", "--b",
+               f"openai:ext-b@{fake_llm.openai_base_url}", "--limit", "2") == 0
+    out = capsys.readouterr().out
+    assert "task arguments, 2 speeches" in out and "| quotes_verified_share | 1.000 | 0.667 |" in out
+    assert len(fake_llm.completions) == 2

@@ -681,16 +681,23 @@ def eval_diff(
 @eval_app.command("compare")
 def eval_compare(
     questions: Annotated[Path, typer.Argument(help="Question set (JSONL).")],
-    a: Annotated[str, typer.Option("--a", help="Generator A: extractive, groq:MODEL or "
-                                   "openai:MODEL@BASE_URL.")],
-    b: Annotated[str, typer.Option("--b", help="Generator B (same forms).")],
+    a: Annotated[str, typer.Option("--a", help="Model A: extractive (answer) or heuristic "
+                                   "(arguments), groq:MODEL, openai:MODEL@BASE_URL.")],
+    b: Annotated[str, typer.Option("--b", help="Model B (same forms).")],
     judge: Annotated[list[str] | None, typer.Option(
         "--judge", help="Judge LLM spec, repeatable (two judges: agreement is reported).")] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="First N questions only.")] = None,
-    task: Annotated[str, typer.Option(help="answer (arguments: not on this branch).")] = "answer",
+    limit: Annotated[int | None, typer.Option(min=1, help="answer: first N questions; "
+                                              "arguments: at most N speeches (default 30).")
+                     ] = None,
+    task: Annotated[str, typer.Option(help="answer, or arguments (argument extraction).")
+                    ] = "answer",
     collection: CollectionOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """Compare two generators on the same sources, judged in both orders; writes reports."""
+    """Compare two models, judged in both orders; writes JSON, markdown and HTML reports.
+    --task answer: both generators answer every question from the same retrieved sources.
+    --task arguments: both extractors (as `hemicycle enrich`) extract claims, quotes, stance
+    and topics from the same speeches: the speeches of each question's retrieved sources, in
+    question then rank order, each once, at most --limit (default 30)."""
     from eval.compare import run_comparison
     from eval.questions import load_questions
     from eval.report import markdown_summary, write_reports

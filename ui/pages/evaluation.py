@@ -1,4 +1,5 @@
-"""Evaluation page: past model comparisons (``hemicycle eval compare``), one at a time."""
+"""Evaluation page: past model comparisons (``hemicycle eval compare``), one at a time
+(argument-extraction runs, ``--task arguments``, are shown by ``ui.eval_arguments``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import streamlit as st
 from eval.report import list_runs, load_run, markdown_summary
 from ingest.errors import HemicycleError
 from ui.common import md_escape
+from ui.eval_arguments import show_speeches, show_verdicts
 from ui.services import load_settings
 
 st.title("Evaluation")
@@ -22,8 +24,9 @@ if not runs:
             "--a extractive --b groq:MODEL --judge groq:MODEL`.")
     st.stop()
 
-labels = {r["run_id"]: f"{r['run_id']} — A {r['a']} vs B {r['b']}, {r['questions']} questions"
-          for r in runs}
+labels = {r["run_id"]: f"{r['run_id']} — {r['task']}: A {r['a']} vs B {r['b']}, "
+          + (f"{r['speeches']} speeches" if r["task"] == "arguments" else
+             f"{r['questions']} questions") for r in runs}
 run_id = st.selectbox("Run", list(labels), format_func=labels.get, key="eval_run")
 try:
     report = load_run(reports_dir, run_id)
@@ -36,6 +39,10 @@ html_path = reports_dir / f"{run_id}.html"
 if html_path.exists():
     st.download_button("Download the HTML report", html_path.read_bytes(),
                        file_name=html_path.name, mime="text/html", key="eval_html")
+
+if report.get("task") == "arguments":
+    show_speeches(report)
+    st.stop()
 
 st.subheader("Per question")
 rows = [{"qid": p["qid"], "kind": p["kind"], "words A": p["a"]["words"],
@@ -59,18 +66,7 @@ for column, side in ((left, "a"), (right, "b")):
         column.write("Refused: the sources do not answer the question.")
     else:
         column.markdown(md_escape(output["text"]))
-for judge, verdict in pair["judgements"].items():
-    with st.container(border=True):
-        st.markdown(f"**Judge {md_escape(judge)}: {verdict['outcome']}**"
-                    + ("" if verdict["consistent"] is None else
-                       " (both orders agree)" if verdict["consistent"] else
-                       " (the orders disagree: tie)"))
-        for label, order in (("A shown first", verdict["first"]),
-                             ("B shown first", verdict["second"])):
-            st.markdown(f"*{label}:* " + (f"failed: {md_escape(order.get('error', ''))}"
-                                          if order["failed"] else
-                                          f"{order['winner'].upper()} — "
-                                          f"{md_escape(order['reason'])}"))
+show_verdicts(pair)
 with st.expander(f"{len(pair['sources'])} sources"):
     for source in pair["sources"]:
         st.markdown(f"**[{source['n']}] {md_escape(source['speaker'])} "
