@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     llm_max_output_tokens: int = Field(1024, ge=64)
     enrich_provider: str | None = None  # default: groq:llama-3.1-8b-instant with a key, else heuristic
     generator: str = "extractive"
+    explore_namer: str | None = Field(None, description="LLM spec naming the map's clusters "
+                                      "(unset: c-TF-IDF words only)")
     generators: list[str] = Field(default_factory=list,
                                   description="extra generator specs offered in the UI")
 

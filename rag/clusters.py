@@ -33,10 +33,11 @@ class Cluster:
     size: int
     x: float  # where the name is drawn: the cluster's medoid-like centre
     y: float
+    title: str = ""  # a name given by an LLM (rag.cluster_names); the words otherwise
 
     @property
     def name(self) -> str:
-        return " · ".join(self.words)
+        return self.title or " · ".join(self.words)
 
 
 def find_clusters(coords: Any, seed: int = 42) -> Any:

@@ -41,7 +41,11 @@ UNITS = ("chunk", "speech")
 COLOR_KEYS = {"party": "Political group", "debate": "Debate", "speaker": "Speaker",
               "year": "Year", "language": "Language", "stance": "Stance", "topics": "Topic"}
 _OPTIONAL_KEYS = ("stance", "topics")
-_CACHE_VERSION = "1"
+_CACHE_VERSION = "2"  # 2: t-SNE with 350 instead of 500 iterations after exaggeration
+# openTSNE's 250 early-exaggeration iterations, then 350 (its default is 500): 27 % less CPU at
+# 5,000 points with 93 % of each point's 10 nearest neighbours on the map unchanged and the
+# same neighbourhood preservation of the 384-d neighbours (README, "Explore map")
+_TSNE_ITER = 350
 
 
 def map_cache_dir(settings: Settings, collection: str | None = None) -> Path:
@@ -241,7 +245,8 @@ def _project(vectors: Any, spec: MapSpec) -> tuple[Any, Any]:
 
         perplexity = min(spec.perplexity, (len(vectors) - 1) / 3)  # openTSNE needs 3p < n
         model = TSNE(perplexity=perplexity, metric="cosine", initialization="pca",
-                     n_jobs=1, random_state=spec.seed, verbose=False).fit(vectors)
+                     n_iter=_TSNE_ITER, n_jobs=1, random_state=spec.seed,
+                     verbose=False).fit(vectors)
         return np.asarray(model, dtype=np.float32), model
 
 

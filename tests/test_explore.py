@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +13,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import SAMPLE, TINY, run_cli, write_jsonl
+from fake_llm import Reply, Status
 from ingest.pipeline import ingest_paths
 from ingest.settings import Settings
 from ingest.store import open_client
+from rag.cluster_names import cluster_namer, name_clusters
 from rag.clusters import label_clusters
 from rag.explore import MapSpec, build_map, color_value, map_cache_dir, place_query, sample_items
 from rag.index import CorpusIndex
@@ -136,6 +139,69 @@ def test_cluster_labels_are_words_of_their_clusters(index, pca_map):
     assert len({c.words for c in clusters}) == len(clusters)  # distinctive, not shared
 
 
+def _names_from_prompt(body: dict) -> str:
+    """The fake LLM names each cluster id it was shown: 'Topic <id> from <first word>'."""
+    prompt = body["messages"][-1]["content"]
+    shown = re.findall(r'<cluster id="(\d+)">\nwords: (\w+)', prompt)
+    return json.dumps({"names": [{"cluster": int(c), "name": f"Topic {c} from {w}"}
+                                 for c, w in shown]})
+
+
+def test_llm_cluster_names_are_cached_and_fall_back_to_words(index, pca_map, fake_llm,
+                                                             tmp_path):
+    texts = [pca_map.record(index, i).text for i in range(len(pca_map))]
+    labels, clusters = label_clusters(pca_map.coords, texts)
+    spec = f"openai:namer@{fake_llm.openai_base_url}"
+    settings = Settings(home=tmp_path / "home", openai_api_key="k", llm_max_retries=1,
+                        llm_timeout_s=5)
+    fake_llm.responder = _names_from_prompt
+    named, warning = name_clusters(clusters, labels, pca_map.coords, texts,
+                                   cluster_namer(spec, settings))
+    assert warning is None and len(fake_llm.completions) == 1  # one request for the map
+    prompt = fake_llm.completions[0].body["messages"][-1]["content"]
+    for before, after in zip(clusters, named):
+        assert after.words[0] in prompt  # the distinctive words went in
+        first = re.search(rf'<cluster id="{after.label}">\nwords: (\w+)', prompt).group(1)
+        assert after.name == f"Topic {after.label} from {first}"
+        assert (after.label, after.x, after.y, after.words) == (
+            before.label, before.x, before.y, before.words)
+    # the same map named again (a new client, as a new process would): cached, zero requests
+    again, _ = name_clusters(clusters, labels, pca_map.coords, texts,
+                             cluster_namer(spec, settings))
+    assert [c.name for c in again] == [c.name for c in named]
+    assert len(fake_llm.completions) == 1
+    # a provider failing after the retries, or names that never validate: the word labels
+    cold = Settings(home=tmp_path / "other", openai_api_key="k", llm_max_retries=1,
+                    llm_timeout_s=5)
+    fake_llm.script(Status(503), Status(503))
+    kept, warning = name_clusters(clusters, labels, pca_map.coords, texts,
+                                  cluster_namer(spec, cold))
+    assert [c.name for c in kept] == [" · ".join(c.words) for c in clusters]
+    assert "HTTP 503" in warning and "\n" not in warning
+    too_long = json.dumps({"names": [{"cluster": c.label, "name": "far too many words for "
+                                      "a short cluster name"} for c in clusters]})
+    fake_llm.script(Reply(too_long), Reply(too_long))
+    kept, warning = name_clusters(clusters, labels, pca_map.coords, texts,
+                                  cluster_namer(spec, cold))
+    assert [c.name for c in kept] == [" · ".join(c.words) for c in clusters]
+    assert "not a valid ClusterNames" in warning and len(fake_llm.completions) == 5
+
+
+def test_explore_cli_warns_in_one_line_when_naming_fails(home, fake_llm, tmp_path):
+    env = {"HEMICYCLE_HOME": str(home), "HEMICYCLE_OPENAI_API_KEY": "k",
+           "HEMICYCLE_LLM_MAX_RETRIES": "0",
+           "HEMICYCLE_EXPLORE_NAMER": f"openai:namer@{fake_llm.openai_base_url}"}
+    fake_llm.script(Status(500))
+    proc = run_cli("explore", "--out", str(tmp_path / "m.html"), "--method", "pca", "--json",
+                   env=env)
+    assert proc.returncode == 0, proc.stderr
+    warning, = proc.stderr.strip().splitlines()
+    assert warning.startswith("hemicycle: warning: cluster names by openai:namer@") and \
+        "HTTP 500" in warning
+    words = json.loads(proc.stdout)["clusters"]  # the word labels, as without an LLM
+    assert words and all(" · " in name for name in words)
+
+
 def test_selection_table_lists_exactly_the_selected_points(index, pca_map):
     fig = map_figure(pca_map, index, "party")
     picked = [(c, int(fig.data[c].customdata[-1])) for c in (2, 0, 1)]
@@ -176,8 +242,11 @@ def test_explore_cli_rejects_bad_input_in_one_line(tmp_path):
         "hemicycle: error: unknown projection 'umap'; choose one of tsne, pca"]
 
 
-def test_explore_page_draws_one_trace_per_group(home, index, monkeypatch):
+def test_explore_page_draws_one_trace_per_group(home, index, monkeypatch, fake_llm):
     monkeypatch.setenv("HEMICYCLE_HOME", str(home))
+    monkeypatch.setenv("HEMICYCLE_OPENAI_API_KEY", "k")
+    monkeypatch.setenv("HEMICYCLE_EXPLORE_NAMER", f"openai:page@{fake_llm.openai_base_url}")
+    fake_llm.responder = _names_from_prompt
     at = AppTest.from_file(APP, default_timeout=240)
     at.run()
     at.switch_page("pages/explore.py").run()
@@ -192,6 +261,12 @@ def test_explore_page_draws_one_trace_per_group(home, index, monkeypatch):
     assert sorted(t["name"] for t in figure()["data"]) == sorted(html.escape(g) for g in groups)
     assert at.sidebar.selectbox(key="explore_color").options == [
         "Political group", "Debate", "Speaker", "Year", "Language"]  # no arguments extracted
+    # clusters named by the configured LLM (the checkbox is on when HEMICYCLE_EXPLORE_NAMER is)
+    assert at.sidebar.checkbox(key="explore_llm_names").value
+    names = [a["text"] for a in figure()["layout"]["annotations"]]
+    assert names and all(re.fullmatch(r"Topic \d+ from \w+", n) for n in names)
+    at.sidebar.checkbox(key="explore_llm_names").uncheck().run()
+    assert all(" · " in a["text"] for a in figure()["layout"]["annotations"])
     at.text_input(key="explore_query").set_value("beef quota deforestation").run()
     names = [t["name"] for t in figure()["data"]]
     assert names[-2:] == ["Retrieved", "Query"]

@@ -413,6 +413,9 @@ def explore(
     query: Annotated[str | None, typer.Option(help="Place this query on the map and mark "
                                               "the passages search returns.")] = None,
     k: Annotated[int, typer.Option("--k", "-k", min=1, help="Passages marked.")] = 10,
+    name_clusters: Annotated[str | None, typer.Option(
+        "--name-clusters", help="LLM spec naming the clusters (default: "
+        "HEMICYCLE_EXPLORE_NAMER; unset: their distinctive words).")] = None,
     party: PartyOpt = None, speaker: SpeakerOpt = None, date_from: DateFromOpt = None,
     date_to: DateToOpt = None, debate: DebateOpt = None,
     collection: CollectionOpt = None, as_json: JsonOpt = False,
@@ -424,7 +427,11 @@ def explore(
 
     spec = MapSpec(method=method, sample=sample, perplexity=perplexity, unit=unit)
     filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [])
-    result = export_map(_services(), out, spec, color_by, query, k, filters, collection)
+    services = _services()
+    result = export_map(services, out, spec, color_by, query, k, filters, collection,
+                        namer=name_clusters or services.settings.explore_namer)
+    if result["warning"]:
+        typer.echo(f"hemicycle: warning: {result['warning']}", err=True)
     if as_json:
         _emit_json(result)
         return

@@ -169,13 +169,17 @@ def write_html(fig: Any, path: Path) -> Path:
 
 def export_map(services: Any, out: Path, spec: Any, color_by: str = "party",
                query: str | None = None, k: int = 10, filters: Any = None,
-               collection: str | None = None, clusters: bool = True) -> dict[str, Any]:
+               collection: str | None = None, clusters: bool = True,
+               namer: str | None = None) -> dict[str, Any]:
     """``hemicycle explore``: the map (with the query, if any) written to a standalone HTML
-    file; returns what was drawn."""
+    file; returns what was drawn.  ``namer``: an LLM spec that names the clusters (a failed
+    call keeps the word labels and puts a ``warning`` in the result)."""
     from ingest.errors import InputError
+    from rag.cluster_names import cluster_namer, name_clusters
     from rag.clusters import label_clusters
     from rag.explore import build_map, color_keys, map_cache_dir, place_query
 
+    client = cluster_namer(namer, services.settings) if namer and clusters else None
     index = services.index(collection)
     if len(index) == 0:
         raise InputError("the index is empty: ingest something first (hemicycle ingest ...)")
@@ -183,9 +187,11 @@ def export_map(services: Any, out: Path, spec: Any, color_by: str = "party",
     if color_by not in keys:
         raise InputError(f"cannot colour by {color_by!r}; choose one of {', '.join(keys)}")
     corpus_map = build_map(index, spec, map_cache_dir(services.settings, collection), filters)
-    named = label_clusters(corpus_map.coords, [corpus_map.record(index, i).text
-                                               for i in range(len(corpus_map))])[1] \
-        if clusters else []
+    texts = [corpus_map.record(index, i).text for i in range(len(corpus_map))]
+    labels, named = label_clusters(corpus_map.coords, texts) if clusters else (None, [])
+    warning = None
+    if client is not None:
+        named, warning = name_clusters(named, labels, corpus_map.coords, texts, client)
     placement = place_query(corpus_map, index, services.retriever(collection), query, k=k,
                             filters=filters) if query else None
     title = f"{len(corpus_map)} {spec.unit}s · {spec.method}" + (
@@ -194,4 +200,5 @@ def export_map(services: Any, out: Path, spec: Any, color_by: str = "party",
     return {"out": str(out), "points": len(corpus_map), "method": spec.method,
             "unit": spec.unit, "cached": corpus_map.cached,
             "seconds": round(corpus_map.seconds, 2), "clusters": [c.name for c in named],
-            "retrieved": [h.record.chunk_id for h in placement.hits] if placement else []}
+            "retrieved": [h.record.chunk_id for h in placement.hits] if placement else [],
+            "warning": warning}

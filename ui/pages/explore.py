@@ -8,6 +8,7 @@ import datetime as dt
 import streamlit as st
 
 from ingest.errors import HemicycleError
+from rag.cluster_names import cluster_namer, name_clusters
 from rag.clusters import label_clusters
 from rag.explore import (COLOR_KEYS, MapSpec, build_map, color_keys, color_value,
                          group_positions, map_cache_dir, place_query)
@@ -26,7 +27,19 @@ def _map(home: str, collection: str, version: str, spec: MapSpec, filters: Searc
          _index, _settings):
     corpus_map = build_map(_index, spec, map_cache_dir(_settings, collection), filters)
     texts = [corpus_map.record(_index, i).text for i in range(len(corpus_map))]
-    return corpus_map, label_clusters(corpus_map.coords, texts, seed=spec.seed)[1]
+    return corpus_map, texts, *label_clusters(corpus_map.coords, texts, seed=spec.seed)
+
+
+@st.cache_resource(max_entries=4)
+def _namer(spec: str, _settings):
+    return cluster_namer(spec, _settings)
+
+
+def _namer_spec(settings) -> str | None:
+    """The LLM that can name clusters: HEMICYCLE_EXPLORE_NAMER, else Groq with a key."""
+    if settings.explore_namer:
+        return settings.explore_namer
+    return f"groq:{settings.groq_model}" if settings.groq_api_key is not None else None
 
 
 # -- sidebar: the map's settings and the chat's filters ----------------------------------------
@@ -43,6 +56,11 @@ with st.sidebar:
     color_by = st.selectbox("Colour by", color_keys(index), key="explore_color",
                             format_func=COLOR_KEYS.get)
     show_clusters = st.toggle("Cluster names", True, key="explore_clusters")
+    namer_spec = _namer_spec(services.settings)
+    llm_names = namer_spec is not None and st.checkbox(
+        "Name clusters with an LLM", bool(services.settings.explore_namer),
+        key="explore_llm_names", disabled=not show_clusters, help=f"{namer_spec}: 2-5 words "
+        "per cluster from its distinctive words and passages (cached)")
     st.header("Filters")
     groups = st.multiselect("Political groups", [p for p in index.parties if p],
                             key="explore_groups")
@@ -63,11 +81,19 @@ try:
         date_to if date_to != last else None, [titles[d] for d in debates])
     spec = MapSpec(method=method, sample=int(sample), perplexity=float(perplexity), unit=unit)
     settings = services.settings
-    corpus_map, clusters = _map(str(settings.home), settings.collection, index.version, spec,
-                                filters, index, settings)
+    corpus_map, texts, labels, clusters = _map(str(settings.home), settings.collection,
+                                               index.version, spec, filters, index, settings)
 except HemicycleError as exc:
     st.error(str(exc))
     st.stop()
+if show_clusters and llm_names:
+    try:
+        clusters, warning = name_clusters(clusters, labels, corpus_map.coords, texts,
+                                          _namer(namer_spec, settings))
+    except HemicycleError as exc:  # a bad spec or a missing key
+        warning = str(exc)
+    if warning:
+        st.warning(warning)
 
 # -- query on the map --------------------------------------------------------------------------
 left, right = st.columns([3, 1])
