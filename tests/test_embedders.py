@@ -92,6 +92,15 @@ def test_int8_vectors_stay_close_to_fp32_on_real_sentences(embedder, int8):
                 break
     cosine = (embedder.encode(texts) * int8.encode(texts)).sum(axis=1)
     assert cosine.min() >= 0.95, cosine.min()
+    import onnx
+
+    from ingest.onnx_embedder import export_onnx
+
+    graph = onnx.load(str(export_onnx(int8.model_dir, int8.cache_dir, int8=True))).graph
+    ops = [node.op_type for node in graph.node]
+    # the six layers fused by ONNX Runtime's transformer optimizer, then quantized
+    assert ops.count("Attention") + ops.count("QAttention") == 6, sorted(set(ops))
+    assert ops.count("SkipLayerNormalization") == 12
 
 
 def test_another_embedder_is_a_one_line_error_naming_both(settings, embedder, int8,
