@@ -209,3 +209,30 @@ def test_a_comparison_is_between_groups_not_any_use_of_the_word():
     assert is_comparison("How did the groups differ on the Parenthood Regulation?")
     assert not is_comparison("What comparison with fighter jets did the Commissioner make?")
     assert not is_comparison("What did Lukas Mandl compare the founding of the regime with?")
+
+
+def test_terminal_reader_edits_completes_and_keeps_history_across_sessions(tmp_path):
+    """The prompt_toolkit reader of ``hemicycle chat`` fed through a pipe input: a completed
+    / command, a line edited with the arrow keys, the history of an earlier session."""
+    import threading
+
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    from ui.terminal import make_reader
+
+    history = tmp_path / "home" / "chat-history"
+    with create_pipe_input() as pipe:
+        read = make_reader(history, input=pipe, output=DummyOutput())
+        pipe.send_text("/sou\t")  # Tab completes the command (asynchronously: Enter later)
+        threading.Timer(0.5, pipe.send_text, ["\r"]).start()
+        assert read("> ") == "/sources"
+        pipe.send_text("what did the Greens say\x1b[D\x1b[D\x1b[Dxx \r")  # ← ×3, insert
+        assert read("> ") == "what did the Greens xx say"
+        pipe.send_text("\x04")  # Ctrl-D on an empty line ends the session
+        with pytest.raises(EOFError):
+            read("> ")
+    with create_pipe_input() as pipe:  # a new session: ↑ recalls the last question
+        read = make_reader(history, input=pipe, output=DummyOutput())
+        pipe.send_text("\x1b[A\r")
+        assert read("> ") == "what did the Greens xx say"

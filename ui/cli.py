@@ -300,7 +300,7 @@ def chat(
     Commands: /filters [KEY=VALUE... | clear], /sources, /help, /quit (or Ctrl-D)."""
     from rag.filters import SearchFilters
 
-    from .terminal import ChatSession, read_line
+    from .terminal import ChatSession, make_reader
 
     services = _services()
     _require_collection(services.settings, collection)
@@ -308,7 +308,7 @@ def chat(
     session = ChatSession(services.assistant(
         generator, collection, search=_search_options(services.settings, rewrite, queries,
                                                       rerank)), filters)
-    session.run(read_line, typer.echo)
+    session.run(make_reader(services.settings.home / "chat-history"), typer.echo)
 
 
 @app.command("enrich")

@@ -20,7 +20,7 @@ from rag.answer import Answer, Turn
 from rag.filters import SearchFilters
 
 __all__ = ["ChatSession", "format_answer", "format_sources", "load_history", "save_turn",
-           "parse_filters", "read_line"]
+           "parse_filters", "make_reader", "COMMANDS"]
 
 HELP = ("commands: /filters (show) · /filters party=EPP speaker=NAME date_from=YYYY-MM-DD "
         "date_to=YYYY-MM-DD debate=TEXT (set; repeat a key for several) · /filters clear · "
@@ -98,16 +98,42 @@ def save_turn(path: Path, answer: Answer) -> None:
                             for t in turns), encoding="utf-8")
 
 
-def read_line(prompt: str) -> str:
-    """``input`` with line editing and up-arrow history when the terminal has readline."""
+COMMANDS = ("/filters", "/filters clear", "/sources", "/help", "/quit")
+
+
+def make_reader(history_file: Path | None = None, input: Any = None,
+                output: Any = None) -> Callable[[str], str]:
+    """A line reader for ``hemicycle chat``.  At a terminal (or with an explicit ``input``):
+    prompt_toolkit, with line editing, Ctrl-R search, the questions of earlier sessions in
+    ``history_file`` (up arrow) and completion of the / commands; otherwise lines from
+    standard input (scripts, pipes).  End of input raises ``EOFError``."""
     import sys
 
-    if sys.stdin.isatty():
+    if input is None and not sys.stdin.isatty():
+        return _read_stdin
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.completion import WordCompleter
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+
+    if history_file is not None:
+        history_file.parent.mkdir(parents=True, exist_ok=True)
+    session: Any = PromptSession(
+        history=FileHistory(str(history_file)) if history_file else InMemoryHistory(),
+        completer=WordCompleter(list(COMMANDS), sentence=True, match_middle=False),
+        complete_while_typing=False, input=input, output=output)
+
+    def read(prompt: str) -> str:
         try:
-            import readline  # noqa: F401 - enables editing and history for input()
-        except ImportError:
-            pass
-        return input(prompt)
+            return str(session.prompt(prompt))
+        except KeyboardInterrupt:  # Ctrl-C ends the session like Ctrl-D
+            raise EOFError from None
+
+    return read
+
+
+def _read_stdin(prompt: str) -> str:
+    import sys
+
     line = sys.stdin.readline()
     if not line:
         raise EOFError
