@@ -72,17 +72,18 @@ class Assistant:
         if len(filters.parties) >= 2:  # each group gets its share of the sources
             hits = balanced_search(self.retriever, standalone, self.k, self.mode, filters,
                                    self.per_speech, filters.parties)
-        elif self.group_depth and asks_for_groups(standalone):  # every group its slot
-            hits = group_slots(self.retriever.search(
-                standalone, k=self.k * self.group_depth, mode=self.mode, filters=filters,
-                per_speech=self.per_speech), self.k)
-            run.steps.append("one source per group that spoke in the best-matching debate")
-        elif self.llm_search is not None:
-            hits, run = self.llm_search.search(self.retriever, standalone, self.k, self.mode,
-                                               filters, self.per_speech)
         else:
-            hits = self.retriever.search(standalone, k=self.k, mode=self.mode,
-                                         filters=filters, per_speech=self.per_speech)
+            grouped = bool(self.group_depth) and asks_for_groups(standalone)
+            k = self.k * self.group_depth if grouped else self.k
+            if self.llm_search is not None:
+                hits, run = self.llm_search.search(self.retriever, standalone, k, self.mode,
+                                                   filters, self.per_speech)
+            else:
+                hits = self.retriever.search(standalone, k=k, mode=self.mode,
+                                             filters=filters, per_speech=self.per_speech)
+            if grouped:  # "who opposed X?": every group that spoke gets its slot
+                hits = group_slots(hits, self.k)
+                run.steps.append("one source per group that spoke in the best-matching debate")
         hints = self.retriever.hints(standalone)
         if hints.speakers and not filters.speakers:  # ranked up by rag.fusion
             run.boost = "speaker " + " or ".join(hints.speakers) + " (named in the question)"

@@ -23,7 +23,7 @@ _COMPARE = re.compile(
 _WHO = re.compile(
     r"\b(?:who|which\s+(?:MEPs?|members|speakers|groups|parties))\b.{0,60}?\b(?:oppos\w*|support\w*|"
     r"against|favou?r\w*|criticis\w*|criticiz\w*|object\w*|reject\w*|back\w*|welcom\w*|"
-    r"defend\w*|argu\w*|call\w*\s+for|want\w*)\b", re.IGNORECASE)
+    r"defend\w*)\b", re.IGNORECASE)
 _GROUPS = re.compile(r"\b(?:groups?|parties|political\s+families|sides|camps)\b", re.IGNORECASE)
 
 

@@ -114,6 +114,10 @@ def test_llm_generator_streams_through_the_configured_endpoint(settings, embedde
     ingest_paths(settings, [tiny_corpus], embedder, open_client(settings))
 
     def responder(body):
+        if '<passage n="' in body["messages"][-1]["content"]:  # the listwise reranking
+            return '{"order": [2, 1]}'
+        if body["messages"][0]["content"].startswith("Rewrite"):  # a follow-up: standalone
+            return body["messages"][-1]["content"].splitlines()[-1].removeprefix("User: ")
         n = re.search(r'<source n="(\d+)" speaker="Karel Novák"', body["messages"][-1]["content"])[1]
         return f"Karel Novák (ECR) wants police to use real-time facial recognition [{n}] [9]."
 
@@ -129,6 +133,14 @@ def test_llm_generator_streams_through_the_configured_endpoint(settings, embedde
     assert any(t.startswith("**[") and "Karel Novák (ECR)" in t for t in texts)
     caption = at.caption[0].value
     assert "groq:llama-3.3-70b-versatile" in caption and "1 invalid citation" in caption
+    assert "reranked" not in caption  # the LLM search steps are off by default
+
+    at.sidebar.slider(key="rerank").set_value(3).run()
+    _ask(at, "Which MEP wants police to use facial recognition?")
+    rerank = [r for r in fake_llm.completions if '<passage n="' in r.prompt]
+    assert len(rerank) == 1 and '<passage n="3"' in rerank[0].prompt
+    assert "top 3 reranked by groq:llama-3.3-70b-versatile" in at.caption[-1].value
+    at.sidebar.slider(key="rerank").set_value(0).run()
 
     fake_llm.script(Status(401))  # a rejected key: one clear message, the app keeps working
     _ask(at, "And what did the Greens say about surveillance?")

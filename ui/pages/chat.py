@@ -12,6 +12,7 @@ from ingest.errors import HemicycleError
 from rag.answer import Answer, Turn
 from rag.filters import SearchFilters
 from rag.generators import available_generators
+from rag.llmsearch import SearchOptions
 from ui.arguments import speech_arguments
 from ui.common import highlight, md_escape, safe_markdown, services_and_index
 
@@ -27,6 +28,19 @@ with st.sidebar:
     generator = st.selectbox("Generator", available_generators(services.settings), key="generator")
     mode = st.radio("Retriever", ["hybrid", "dense", "bm25"], horizontal=True, key="mode")
     k = st.slider("Sources", 1, 15, services.settings.top_k, key="k")
+    search_llm = services.settings.search_llm or (generator if generator != "extractive"
+                                                  else None)
+    if search_llm:  # the LLM steps around retrieval (rag/llmsearch.py), off by default
+        with st.expander(f"LLM search steps ({search_llm})"):
+            rewrite = st.checkbox("Rewrite the question as a search query",
+                                  services.settings.search_rewrite, key="rewrite")
+            queries = st.slider("Alternative queries (multi-query)", 0, 5,
+                                services.settings.search_queries, key="queries")
+            rerank = st.slider("Rerank the top N passages", 0, 30,
+                               min(services.settings.search_rerank, 30), key="rerank")
+        search = SearchOptions(rewrite, queries, rerank)
+    else:
+        search = SearchOptions()
     st.header("Filters")
     groups = st.multiselect("Political groups", [p for p in index.parties if p], key="groups")
     speakers = st.multiselect("Speakers", index.speaker_names, key="speakers")
@@ -77,7 +91,7 @@ def show_answer(answer: Answer) -> None:
         notes.append(f"{answer.invalid_citations_removed} invalid citation(s) removed")
     if answer.prompt_tokens is not None:
         notes.append(f"{answer.prompt_tokens}+{answer.completion_tokens} tokens")
-    st.caption(" · ".join(notes))
+    st.caption(" · ".join(notes + answer.search_steps))
 
 
 for message in messages:
@@ -100,7 +114,7 @@ if question:
     with st.chat_message("assistant"):
         final: list[Answer] = []
         try:
-            assistant = services.assistant(generator, k=k, mode=mode)
+            assistant = services.assistant(generator, k=k, mode=mode, search=search)
             stream = assistant.ask_stream(question, history, filters)
 
             def deltas():
