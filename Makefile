@@ -35,8 +35,10 @@ ingest-sample: install
 run: ingest-sample
 	$(BIN)/hemicycle ui --port $(PORT)
 
+# Two workers, one test file each at a time (module and session fixtures stay per file):
+# much of the suite waits on subprocesses, servers and the browser.
 test: install-test browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: ingest-sample
 	$(BIN)/hemicycle bench ingest
