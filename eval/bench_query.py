@@ -34,7 +34,7 @@ from rag.retriever import Retriever
 
 from .scale import ReplayEmbedder, default_corpus, repeated_corpus
 
-__all__ = ["run_query_benchmark", "QUERIES"]
+__all__ = ["run_query_benchmark", "measure", "measure_in_process", "QUERIES"]
 
 QUERIES = [
     "What did the Greens argue against the Mercosur trade agreement?",
@@ -82,6 +82,26 @@ def _filters_for(index: CorpusIndex, rng: random.Random) -> list[SearchFilters]:
     return out
 
 
+def measure_in_process(settings: Settings, collection: str, rounds: int = 3) -> dict[str, Any]:
+    """``measure`` in a fresh process (spawned: nothing of the ingest above is in it), with
+    that query process's peak RSS: embedder, search mirror, BM25 index and Chroma client."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(_measure_child, settings, collection, rounds).result()
+
+
+def _measure_child(settings: Settings, collection: str, rounds: int) -> dict[str, Any]:
+    import resource
+
+    results = measure(settings, make_embedder(None, settings), collection, rounds)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux
+    results["query_process_peak_rss_mb"] = round(peak_kb / 1024, 1)
+    return results
+
+
 def measure(settings: Settings, embedder: Embedder, collection: str, rounds: int = 3
             ) -> dict[str, Any]:
     client = open_client(settings)
@@ -124,7 +144,8 @@ def run_query_benchmark(settings: Settings, scale: int = 50_000, base: int = 300
     embedder = make_embedder(None, settings)
     report: dict[str, Any] = {}
     try:
-        report["current collection"] = measure(settings, embedder, settings.collection, rounds)
+        report["current collection"] = measure_in_process(settings, settings.collection,
+                                                          rounds)
     except InputError as exc:
         report["current collection"] = {"skipped": str(exc)}
     source = path or default_corpus()
@@ -140,8 +161,8 @@ def run_query_benchmark(settings: Settings, scale: int = 50_000, base: int = 300
             if copies > 1:
                 more = repeated_corpus(first, copies, None, tmp_dir / "scaled.jsonl")
                 ingest_paths(bench, [more], replay, open_client(bench))
-            report[f"scaled ({base} real records x{copies})"] = measure(
-                bench, embedder, bench.collection, rounds)
+            report[f"scaled ({base} real records x{copies})"] = measure_in_process(
+                bench, bench.collection, rounds)
     elif scale:
         report["scaled"] = {"skipped": "../shared/corpora not found"}
     return report

@@ -236,3 +236,17 @@ def test_terminal_reader_edits_completes_and_keeps_history_across_sessions(tmp_p
         read = make_reader(history, input=pipe, output=DummyOutput())
         pipe.send_text("\x1b[A\r")
         assert read("> ") == "what did the Greens xx say"
+
+
+@pytest.mark.slow
+def test_bench_query_times_every_mode_in_a_fresh_query_process(tiny_home):
+    """``hemicycle bench query`` on the current collection: each mode timed, and the peak RSS
+    of the spawned query process (it loads the embedder and the mirror, nothing else)."""
+    proc = run_cli("bench", "query", "--scale", "0", "--rounds", "1", "--json", env=tiny_home,
+                   check=True)
+    figures = json.loads(proc.stdout)["current collection"]
+    stats = json.loads(run_cli("stats", "--json", env=tiny_home, check=True).stdout)
+    assert figures["chunks"] == stats["chunks"]
+    for mode in ("hybrid", "hybrid+filters", "dense", "bm25"):
+        assert figures[mode]["n"] == 16 and 0 < figures[mode]["p50_ms"] <= figures[mode]["p95_ms"]
+    assert 150 < figures["query_process_peak_rss_mb"] < 3000
