@@ -85,8 +85,8 @@ class Assistant:
                 hits = group_slots(hits, self.k)
                 run.steps.append("one source per group that spoke in the best-matching debate")
         hints = self.retriever.hints(standalone)
-        if hints.speakers and not filters.speakers:  # ranked up by rag.fusion
-            run.boost = "speaker " + " or ".join(hints.speakers) + " (named in the question)"
+        if hints.speakers and not filters.speakers:  # rag.fusion may boost them (weight fitted)
+            run.named = " or ".join(hints.speakers)
         if self.min_passage_words:
             taken = frozenset(h.record.chunk_id for h in hits)
             hits = [replace(h, record=self.retriever.index.widen(
@@ -174,10 +174,12 @@ class Assistant:
 
 
 def _describe(filters: SearchFilters, run: SearchRun | None) -> str:
-    """The filters line of an answer: the filters, then what the question's names ranked up."""
+    """The filters line of an answer: the filters, then the speakers the question names (the
+    extractive answer quotes them; ``rag.fusion`` boosts them by its fitted weight)."""
     text = filters.describe()
-    if run is not None and run.boost:
-        text = (f"{text}; " if filters.active else "") + "ranked up: " + run.boost
+    if run is not None and run.named:
+        text = (f"{text}; " if filters.active else "") + "speaker named in the question: " \
+            + run.named
     return text
 
 

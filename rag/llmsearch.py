@@ -89,7 +89,7 @@ class SearchRun:
 
     queries: list[str] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
-    boost: str = ""  # what the question's names ranked up (rag.query), for the filters line
+    named: str = ""  # the speakers the question names (rag.query), for the filters line
 
 
 def rrf_merge(rankings: Sequence[Sequence[Hit]], k: int, rrf_k: int = RRF_K) -> list[Hit]:

@@ -65,7 +65,7 @@ def tiny_assistant(tmp_path, embedder, tiny_corpus):
 
 def test_named_speaker_is_reported_and_answers_from_their_own_speech(tiny_assistant):
     answer = tiny_assistant.ask("What did Weber say about the Mercosur agreement?")
-    assert answer.filters == "ranked up: speaker Jonas Weber (named in the question)"
+    assert answer.filters == "speaker named in the question: Jonas Weber"
     assert not answer.refused and answer.citations
     assert {c.speaker for c in answer.citations} == {"Jonas Weber"}
     institution = tiny_assistant.ask("What did the Commission say about pesticides for farms?")
