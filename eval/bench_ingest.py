@@ -35,6 +35,7 @@ from ingest.errors import InputError
 from ingest.schema import Chunk, Speech
 from ingest.settings import Settings
 
+from .bench_embed import FULL_CORPUS_SPEECHES
 from .scale import default_corpus, repeated_corpus
 
 __all__ = ["run_ingest_benchmark"]
@@ -99,6 +100,10 @@ def _throughput(settings: Settings, corpus: Path, limit: int | None, tmp_dir: Pa
         "reingest_speedup": round(first["seconds"] / max(second["seconds"], 1e-9), 1),
         "reingest_wall_speedup_incl_startup": round(first_wall / second_wall, 1),
         "peak_rss_mb": round(peak_rss_mb, 1),
+        # the full EU Debates corpus through this pipeline at the measured rate
+        "full_corpus_ingest_hours_projected": round(
+            FULL_CORPUS_SPEECHES * chunks / max(first["records_read"] - first["rejected_total"],
+                                                1) / pipeline_cps / 3600, 2),
     }
 
 
