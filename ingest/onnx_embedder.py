@@ -23,7 +23,8 @@ import logging
 import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -77,17 +78,24 @@ def export_onnx(model_dir: Path, cache_dir: Path, int8: bool) -> Path:
             tmp = target / f"model-int8.{os.getpid()}.tmp.onnx"
             # per-channel int8 weights on the MatMuls and fused Attention only: cosine to fp32
             # 0.993 on real speeches, where per-tensor weights gave 0.952
-            root = logging.getLogger()  # quantize_dynamic logs a "consider pre-processing"
-            level = root.level  # warning on the root logger at every export
-            root.setLevel(logging.ERROR)
-            try:
+            with _quiet_root_logger():  # it warns "consider pre-processing" at every export
                 quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8,
                                  op_types_to_quantize=["MatMul", "Attention"], per_channel=True,
                                  extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-            finally:
-                root.setLevel(level)
             os.replace(tmp, quantized)
     return wanted
+
+
+@contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    """ONNX Runtime's quantizer and optimizer log warnings on the root logger: hide them."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
 
 
 def _fuse(source: Path, path: Path, model_dir: Path) -> None:
@@ -99,15 +107,10 @@ def _fuse(source: Path, path: Path, model_dir: Path) -> None:
         config = json.loads((model_dir / "config.json").read_text())
     except (OSError, ValueError):
         config = {}
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)
-    try:
+    with _quiet_root_logger():
         model = optimize_model(str(source), model_type="bert",
                                num_heads=int(config.get("num_attention_heads", 0)),
                                hidden_size=int(config.get("hidden_size", 0)), opt_level=1)
-    finally:
-        root.setLevel(level)
     tmp = path.with_name(f"model.{os.getpid()}.tmp.onnx")
     model.save_model_to_file(str(tmp))
     os.replace(tmp, path)

@@ -54,16 +54,6 @@ RerankOpt = Annotated[int | None, typer.Option(
     "--generator.")]
 
 
-def _search_options(settings: Any, rewrite: bool | None, queries: int | None,
-                    rerank: int | None) -> Any:
-    """The LLM search steps: the settings, overridden by the flags given."""
-    from rag.llmsearch import SearchOptions
-
-    return SearchOptions(settings.search_rewrite if rewrite is None else rewrite,
-                         settings.search_queries if queries is None else queries,
-                         settings.search_rerank if rerank is None else rerank)
-
-
 def _services() -> Services:
     return Services(load_settings())
 
@@ -212,6 +202,7 @@ def search(
     for dense, bm25 and hybrid); cosine = similarity to the query; bm25 = BM25 / best BM25
     among the hits (0-1). --json keeps the raw score, dense_score and bm25_score too."""
     from rag.filters import SearchFilters
+    from rag.llmsearch import SearchOptions
     from rag.retriever import check_mode
     from rag.scores import scaled
 
@@ -220,8 +211,8 @@ def search(
     check_mode(retriever)
     services = _services()
     _require_collection(services.settings, collection)
-    llm_search = services.llm_search(None, _search_options(services.settings, rewrite,
-                                                           queries, rerank))
+    llm_search = services.llm_search(None, SearchOptions.from_settings(
+        services.settings, rewrite, queries, rerank))
     if llm_search is None:
         hits = services.retriever(collection).search(query, k=k, mode=retriever,
                                                      filters=filters)
@@ -268,6 +259,7 @@ def ask(
 ) -> None:
     """Answer a question from the debates, citing \\[n] sources (or say they do not cover it)."""
     from rag.filters import SearchFilters
+    from rag.llmsearch import SearchOptions
 
     from .terminal import format_answer, load_history, save_turn
 
@@ -278,8 +270,8 @@ def ask(
     filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [],
                                   stance or [], topic or [])
     assistant = services.assistant(generator, collection, k=k, mode=retriever,
-                                   search=_search_options(services.settings, rewrite, queries,
-                                                          rerank))
+                                   search=SearchOptions.from_settings(
+                                       services.settings, rewrite, queries, rerank))
     answer = assistant.ask(question, load_history(history) if history else (), filters)
     if save and history is not None:
         save_turn(history, answer)
@@ -299,6 +291,7 @@ def chat(
     """Interactive questions with follow-ups (the history is kept, as in the app).
     Commands: /filters [KEY=VALUE... | clear], /sources, /help, /quit (or Ctrl-D)."""
     from rag.filters import SearchFilters
+    from rag.llmsearch import SearchOptions
 
     from .terminal import ChatSession, make_reader
 
@@ -306,8 +299,8 @@ def chat(
     _require_collection(services.settings, collection)
     filters = SearchFilters.build(party or [], speaker or [], date_from, date_to, debate or [])
     session = ChatSession(services.assistant(
-        generator, collection, search=_search_options(services.settings, rewrite, queries,
-                                                      rerank)), filters)
+        generator, collection, search=SearchOptions.from_settings(
+            services.settings, rewrite, queries, rerank)), filters)
     session.run(make_reader(services.settings.home / "chat-history"), typer.echo)
 
 
