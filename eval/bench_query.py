@@ -14,10 +14,12 @@ group + year) is timed on the same queries for comparison.
 
 from __future__ import annotations
 
+import copy
 import random
 import statistics
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ from ingest.errors import InputError
 from ingest.pipeline import ingest_paths
 from ingest.settings import Settings
 from ingest.store import open_client, open_collection
+from rag.dense import DenseScorer
 from rag.filters import SearchFilters
 from rag.index import CorpusIndex
 from rag.retriever import Retriever
@@ -124,8 +127,10 @@ def measure(settings: Settings, embedder: Embedder, collection: str, rounds: int
                 samples += _time(lambda q=query, f=flt: retriever.search(
                     q, k=10, mode=mode, filters=f if use_filters else None), 1)
         results[name] = _percentiles(samples)
+    vectors = [embedder.encode_query(q) for q in QUERIES]
+    results.update(_stages(index, vectors, filters, rounds))
+    results.update(_agreement(index, retriever, filters))
     chroma = open_collection(client, collection)
-    vectors = embedder.encode(QUERIES)
     for name, use_filters in [("chroma_hnsw", False), ("chroma_hnsw+where", True)]:
         samples = []
         for _ in range(rounds):
@@ -137,6 +142,47 @@ def measure(settings: Settings, embedder: Embedder, collection: str, rounds: int
     query_embed = _time(lambda: embedder.encode_query(QUERIES[0]), 20)
     results["query_embedding"] = _percentiles(query_embed)
     return results
+
+
+def _stages(index: CorpusIndex, vectors: list[Any], filters: list[SearchFilters],
+            rounds: int) -> dict[str, Any]:
+    """The parts of a query alone (query vectors precomputed): dense as configured and
+    exact, BM25."""
+    out: dict[str, Any] = {"dense_exact_rows": index.dense.exact_rows}
+    for name, fn in [
+            ("stage: dense as configured", lambda v, f: index.dense_scores(v, None)),
+            ("stage: dense as configured, filtered", lambda v, f: index.dense_scores(
+                v, index.mask(f))),
+            ("stage: dense exact, every row", lambda v, f: index.dense._exact(v, None)),
+            ("stage: bm25", lambda v, f, q=iter(QUERIES * rounds): index.bm25_scores(
+                next(q)))]:
+        samples: list[float] = []
+        for _ in range(rounds):
+            for vector, flt in zip(vectors, filters):
+                samples += _time(lambda v=vector, f=flt: fn(v, f), 1)
+        out[name] = _percentiles(samples)
+    return out
+
+
+def _agreement(index: CorpusIndex, retriever: Retriever, filters: list[SearchFilters]
+               ) -> dict[str, Any]:
+    """How many of the top-10 hybrid hits the configured dense side shares with an exact one
+    (compared by text: the copies of a scaled corpus are the same passage)."""
+    if index.dense.exact(None):
+        return {}
+    exact_index = copy.copy(index)
+    exact_index.dense = DenseScorer(index.embeddings, index.position)  # no HNSW: exact
+    exact = Retriever(exact_index, retriever.embedder, retriever.depth, retriever.fusion)
+    out = {}
+    for name, use_filters in [("hybrid", False), ("hybrid+filters", True)]:
+        shared = []
+        for query, flt in zip(QUERIES, filters):
+            f = flt if use_filters else None
+            want = Counter(h.record.text for h in exact.search(query, 10, filters=f))
+            got = Counter(h.record.text for h in retriever.search(query, 10, filters=f))
+            shared.append(sum((want & got).values()) / max(sum(want.values()), 1))
+        out[f"{name} top-10 shared with exact dense"] = round(statistics.mean(shared), 3)
+    return out
 
 
 def run_query_benchmark(settings: Settings, scale: int = 50_000, base: int = 3000,

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     retriever: str = "hybrid"
     top_k: int = Field(8, ge=1)
     refusal_threshold: float = 0.30
+    dense_exact_rows: int = Field(40_000, ge=0, description="rows a query scores exactly; "
+                                  "beyond, dense candidates come from Chroma's HNSW index")
     # LLM steps around retrieval (rag/llmsearch.py), all off by default
     search_llm: str | None = Field(None, description="LLM spec for the search steps; unset: "
                                    "the generator when it is an LLM")

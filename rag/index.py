@@ -5,14 +5,15 @@ Chroma is the store of record (embedded or server).  Its filtered HNSW query (a
 bench query``), so queries run against this mirror instead: the normalized
 embeddings as one float32 matrix (exact cosine by one mat-vec), the BM25 index, and the
 metadata as integer columns, so a filter on groups, speakers, dates and debates is one
-boolean mask applied to both sides.  The mirror is loaded from Chroma once, cached under
+boolean mask applied to both sides.  Above ``HEMICYCLE_DENSE_EXACT_ROWS`` rows the dense
+candidates come from Chroma's unfiltered HNSW index instead of the exact mat-vec
+(``rag.dense``).  The mirror is loaded from Chroma once, cached under
 the collection folder, and reloaded when an ingest changed the corpus.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import itertools
 import json
 import os
@@ -25,6 +26,7 @@ from ingest.schema import Speech
 from ingest.settings import Settings
 from ingest.state import Manifest
 
+from .dense import ChromaAnn, DenseScorer
 from .filters import SearchFilters
 from .lexical import Bm25Index, tokenize
 
@@ -50,13 +52,6 @@ class ChunkRecord:
     translated: bool = False  # the text is a translation of a speech in ``language``
 
 
-@functools.cache
-def _blas() -> Any:
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
 def _codes(values: list[str]) -> tuple[Any, list[str]]:
     import numpy as np
 
@@ -72,7 +67,8 @@ class CorpusIndex:
                  version: str, markdown_dir: Path | None = None,
                  speeches: dict[str, Speech] | None = None,
                  arguments: dict[str, tuple[str, tuple[str, ...], str]] | None = None,
-                 embedder_spec: str | None = None, name: str = "") -> None:
+                 embedder_spec: str | None = None, name: str = "",
+                 ann: ChromaAnn | None = None, exact_rows: int = 40_000) -> None:
         import numpy as np
 
         self.embedder_spec = embedder_spec  # what the vectors were made with (None: unknown)
@@ -87,12 +83,14 @@ class CorpusIndex:
         self.speeches = speeches or {}
         self.arguments = arguments or {}  # speech_id -> (stance, topics, provider)
         self.position = {r.chunk_id: i for i, r in enumerate(records)}
+        self.dense = DenseScorer(embeddings, self.position, ann, exact_rows)
         self.party_code, self.parties = _codes([r.party for r in records])
         self.speaker_code, self.speaker_names = _codes([r.speaker for r in records])
         self.debate_code, self.debate_ids = _codes([r.debate_id for r in records])
         self.debate_titles = {r.debate_id: (r.debate_title, r.date) for r in records}
         self.date_int = np.array([int(r.date.replace("-", "")) for r in records], dtype=np.int32)
         self.speech_code, self.speech_ids = _codes([r.speech_id for r in records])
+        self.language_code, self.languages = _codes([r.language for r in records])
 
     def __len__(self) -> int:
         return len(self.records)
@@ -144,8 +142,10 @@ class CorpusIndex:
             from ingest.embedders import LEGACY_SPEC
 
             embedder_spec = LEGACY_SPEC
+        ann = ChromaAnn(lambda: open_collection(client, name, create=False))
         return cls(records, embeddings, bm25, version, settings.markdown_dir(name), speeches,
-                   _arguments(settings, name), embedder_spec, name)
+                   _arguments(settings, name), embedder_spec, name, ann,
+                   settings.dense_exact_rows)
 
     # -- filtering -----------------------------------------------------------------------------
     def mask(self, filters: SearchFilters | None) -> Any:
@@ -180,12 +180,9 @@ class CorpusIndex:
         return mask
 
     # -- scoring -------------------------------------------------------------------------------
-    def dense_scores(self, query_vector: Any) -> Any:
-        # One BLAS thread: the mat-vec is memory-bound, and OpenBLAS's worker threads keep
-        # spinning after a call, starving the next query's encoding (torch's threads) on a
-        # small machine: hybrid p95 at 65k chunks went from ~110 ms to ~25 ms with this limit.
-        with _blas().limit(limits=1, user_api="blas"):
-            return self.embeddings @ query_vector
+    def dense_scores(self, query_vector: Any, mask: Any = None, depth: int = 100) -> Any:
+        """Cosines to the query: exact, or HNSW candidates at scale (``rag.dense``)."""
+        return self.dense.scores(query_vector, mask, depth)
 
     def bm25_scores(self, query: str) -> Any:
         import numpy as np

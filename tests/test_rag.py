@@ -215,3 +215,54 @@ def test_a_short_opening_passage_is_widened_with_the_next_chunk(settings, embedd
     answer = Assistant(Retriever(index, embedder), ExtractiveGenerator(embedder), k=1,
                        per_speech=1).ask("Why will they vote against the Zephyr agreement?")
     assert not answer.refused and "Cerrado savanna" in answer.sources[0].passage
+
+
+def test_above_the_exact_limit_dense_candidates_come_from_chroma_hnsw(settings, embedder,
+                                                                       tiny_corpus):
+    """Past ``dense_exact_rows`` the dense side asks Chroma's HNSW for candidates (the real
+    embedded Chroma here) and scores only those and BM25's exactly; the hits are those of
+    the exact search, and a filter keeping few rows is scored exactly on those rows."""
+    import numpy as np
+
+    client = open_client(settings)
+    ingest_paths(settings, [tiny_corpus], embedder, client)
+    exact = Retriever(CorpusIndex.load(settings, client), embedder, depth=4)
+    index = CorpusIndex.load(settings.model_copy(update={"dense_exact_rows": 3}), client)
+    fetched: list[int] = []
+    chroma = index.dense.ann
+    index.dense.ann = lambda vector, n: fetched.append(n) or chroma(vector, n)
+    approx = Retriever(index, embedder, depth=4)
+    n = len(index)
+    assert n > 8
+
+    dense, lexical, _ = approx.scores("beef quota deforestation", "hybrid", None)
+    assert fetched == [8]  # 2 x depth, nothing filtered
+    scored = np.isfinite(dense)
+    assert 8 <= scored.sum() < n
+    full = index.embeddings @ embedder.encode_query("beef quota deforestation")
+    assert np.allclose(dense[scored], full[scored])
+    top_bm25 = np.argsort(-lexical)[:4]
+    assert scored[top_bm25[lexical[top_bm25] > 0]].all()  # BM25's candidates have a cosine
+
+    for query in ("beef quota deforestation", "surveillance facial recognition", "farmers"):
+        for mode in ("dense", "bm25", "hybrid"):
+            want = [(h.record.chunk_id, round(h.score, 5), round(h.dense_score, 5))
+                    for h in exact.search(query, k=3, mode=mode)]
+            assert [(h.record.chunk_id, round(h.score, 5), round(h.dense_score, 5))
+                    for h in approx.search(query, k=3, mode=mode)] == want, (query, mode)
+
+    fetched.clear()
+    few = SearchFilters.build(["ECR"], [], "2023-01-01", "2023-12-31")
+    mask = index.mask(few)
+    assert 0 < mask.sum() <= 3
+    dense = index.dense_scores(embedder.encode_query("surveillance"), mask, 4)
+    assert fetched == [] and np.isfinite(dense).sum() == mask.sum()
+    assert [h.record.chunk_id for h in approx.search("surveillance", k=3, filters=few)] == \
+        [h.record.chunk_id for h in exact.search("surveillance", k=3, filters=few)]
+    wide = SearchFilters.build([], [], "2024-01-01", "2025-12-31")
+    assert index.mask(wide).sum() > 3
+    for mode in ("dense", "hybrid"):
+        assert [h.record.chunk_id for h in approx.search("farmers", k=3, mode=mode,
+                                                         filters=wide)] == \
+            [h.record.chunk_id for h in exact.search("farmers", k=3, mode=mode, filters=wide)]
+    assert fetched  # the HNSW path, over-fetched for the filter
