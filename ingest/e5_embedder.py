@@ -52,6 +52,8 @@ class E5Tokenizer:
 
 
 class E5Embedder(Embedder):
+    multilingual = True
+
     def __init__(self, batch_size: int = 32) -> None:
         super().__init__("multilingual-e5-small", "cpu", batch_size, spec=SPEC)
 

@@ -97,6 +97,9 @@ class Embedder:
     """The interface every backend implements; this class itself is the sentence-transformers
     (torch) backend, ``st:MODEL``, loaded on first use."""
 
+    # whether a question and a passage in different languages are comparable (rag.fusion)
+    multilingual = False
+
     def __init__(self, model: str, device: str = "cpu", batch_size: int = 32,
                  spec: str | None = None) -> None:
         self.model_name = model

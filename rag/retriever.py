@@ -21,7 +21,7 @@ from ingest.embedder import Embedder
 from ingest.errors import InputError
 
 from .filters import SearchFilters
-from .fusion import DEFAULT_FUSION, Fusion, fuse, procedural_rows
+from .fusion import DEFAULT_FUSION, Fusion, fuse, procedural_rows, query_language
 from .index import ChunkRecord, CorpusIndex
 from .query import QueryHints, SpeakerMatcher, understand
 
@@ -81,9 +81,14 @@ class Retriever:
         if not query.strip():
             raise InputError("the query is empty")
         mask = self.index.mask(filters)
-        dense = self.index.dense_scores(self.embedder.encode_query(query))
+        vector = self.embedder.encode_query(query)
+        dense = self.index.dense_scores(vector, mask, self.depth)
         lexical = self.index.bm25_scores(query) if mode != "dense" else None
         allowed = mask if mask is not None else np.ones(len(dense), dtype=bool)
+        if lexical is not None and not self.index.dense.exact(mask):
+            # the dense side scored its HNSW candidates only: BM25's get a cosine too
+            self.index.dense.fill(dense, vector, _top(
+                np.where(allowed & (lexical > 0), lexical, -np.inf), self.depth * 2))
         return dense, lexical, allowed
 
     def search(self, query: str, k: int = 10, mode: str = "hybrid",
@@ -121,7 +126,9 @@ class Retriever:
                          self._rows(self.index.speaker_code, self.index.speaker_names,
                                     hints.speakers),
                          self._rows(self.index.party_code, self.index.parties, hints.parties),
-                         self._procedural_rows(fusion.short_words))
+                         self._procedural_rows(fusion.short_words),
+                         self._other_language(candidates, np.array(lex_rank, dtype=np.int64),
+                                              lexical))
             scores = {int(i): float(s) for i, s in zip(candidates, fused)}
             ranking = sorted(scores, key=lambda i: (-scores[i], -dense[i]))
         hits: list[Hit] = []
@@ -137,6 +144,16 @@ class Retriever:
                 break
         return hits
 
+
+    def _other_language(self, candidates: Any, lexical_rows: Any, lexical: Any) -> Any:
+        """With a multilingual embedder over a multilingual index: which candidates are in
+        another language than the query's words (``rag.fusion.query_language``)."""
+        if not getattr(self.embedder, "multilingual", False) or len(self.index.languages) < 2:
+            return None
+        language = query_language(lexical_rows, lexical, self.index.language_code)
+        if language is None:
+            return None
+        return self.index.language_code[candidates] != language
 
     def _rows(self, codes: Any, labels: list[str], wanted: tuple[str, ...]) -> Any:
         import numpy as np

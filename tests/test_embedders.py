@@ -190,6 +190,67 @@ def test_e5_ranks_a_greek_or_polish_passage_first_for_an_english_question():
         assert int(np.argmax(vectors @ e5.encode_query(question))) == expected
 
 
+def test_fusion_scores_a_passage_in_another_language_by_its_dense_side_alone():
+    from rag.fusion import DEFAULT_FUSION, fuse, query_language
+    from rag.query import QueryHints
+
+    dense = np.array([0.9, 0.5, 0.1, 0.3])
+    lexical = np.array([0.0, 4.0, 2.0, 1.0])
+    language = np.array([1, 0, 0, 1])  # row 0 is Greek (1), rows 1-2 English (0)
+    rows = np.arange(4)
+    assert query_language(rows, lexical, language) == 0  # 6.0 of BM25 in English, 1.0 Greek
+    assert query_language(rows, np.zeros(4), language) is None
+    hints = QueryHints()
+    plain = fuse(rows, dense, lexical, DEFAULT_FUSION, hints, None, None, None)
+    aware = fuse(rows, dense, lexical, DEFAULT_FUSION, hints, None, None, None,
+                 language != 0)
+    # dense min-max: 1, .5, 0, .25; BM25 / max: 0, 1, .5, .25; weight 0.5
+    assert np.allclose(plain, [0.5, 0.75, 0.25, 0.25])
+    assert np.allclose(aware, [1.0, 0.75, 0.25, 0.25])
+
+
+def test_e5_hybrid_ranks_the_greek_answer_above_english_passages_sharing_its_words(tmp_path):
+    """BM25 cannot match an English question against a Greek speech: with a multilingual
+    embedder, hybrid ranks such a passage by its dense side alone (rag.fusion)."""
+    records = [
+        {"id": "x-el", "speaker_name": "Eleni Papadaki", "speaker_party": "PPE",
+         "debate_title": "Civil protection", "date": "2025-07-08", "year": 2025,
+         "intervention_language": "el", "text":
+         "Οι δασικές πυρκαγιές στην Ελλάδα κατέστρεψαν φέτος πάνω από 150.000 εκτάρια δάσους "
+         "και η Επιτροπή πρέπει να ενισχύσει το rescEU με περισσότερα πυροσβεστικά "
+         "αεροσκάφη Canadair."},
+        {"id": "x-en1", "speaker_name": "John Smith", "speaker_party": "ECR",
+         "debate_title": "Transport", "date": "2025-07-08", "year": 2025,
+         "intervention_language": "en", "text":
+         "The EU budget will add a line for the rail network of Greece this year: trains, "
+         "not aircraft, are the future of travel, and forest walks the future of tourism."},
+        {"id": "x-en2", "speaker_name": "Anna Berg", "speaker_party": "Renew",
+         "debate_title": "Transport", "date": "2025-07-08", "year": 2025,
+         "intervention_language": "en", "text":
+         "Aircraft maintenance rules in the EU add costs for airlines; we should simplify "
+         "them for small operators in Greece and elsewhere."},
+        {"id": "x-pl", "speaker_name": "Piotr Nowak", "speaker_party": "ECR",
+         "debate_title": "Baltic fisheries", "date": "2025-07-08", "year": 2025,
+         "intervention_language": "pl", "text":
+         "Kwoty połowowe dorsza na Morzu Bałtyckim muszą zostać obniżone, ponieważ stada "
+         "zachodnie są bliskie załamania."},
+    ]
+    path = tmp_path / "xl.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                    encoding="utf-8")
+    settings = Settings(home=tmp_path / "home", embedder="e5-multilingual")
+    e5 = E5Embedder()
+    client = open_client(settings)
+    ingest_paths(settings, [path], e5, client)
+    retriever = Retriever(CorpusIndex.load(settings, client), e5)
+    question = ("How many hectares of forest burned in Greece this year, and which "
+                "firefighting aircraft should rescEU get?")
+    aware = retriever.search(question, k=4)
+    assert aware[0].record.speech_id == "x-el"
+    retriever._other_language = lambda *args: None  # the plain fusion, for comparison
+    assert retriever.search(question, k=4)[0].record.speech_id != "x-el"
+
+
 def test_lcel_chain_over_the_collection_cites_the_retrieved_speech(settings, embedder, fake_llm,
                                                                   tiny_corpus):
     from langchain_core.output_parsers import StrOutputParser
