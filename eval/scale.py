@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -63,11 +64,18 @@ def repeated_corpus(source: Path, repeat: int, limit: int | None, target: Path,
 
 class ReplayEmbedder(Embedder):
     """Encodes a text once; a copy (the same text but for its ``[copy n]`` mark) reuses the
-    original's vector.  Its memo holds one vector per distinct text."""
+    original's vector.  Its memo holds one vector per distinct text.
 
-    def __init__(self, inner: Embedder) -> None:
+    With ``jitter`` > 0 a copy's vector is the original's plus seeded Gaussian noise of that
+    standard deviation per dimension, normalized again (0.017 gives a cosine of ~0.95 to the
+    original at 384 dimensions): the copies are then near-duplicates, as paraphrases would be,
+    rather than identical points, which no real corpus has 101 of and which leave a graph
+    index (HNSW) with islands of equal vectors."""
+
+    def __init__(self, inner: Embedder, jitter: float = 0.0) -> None:
         super().__init__(inner.model_name, inner.device, inner.batch_size, spec=inner.spec)
         self.inner = inner
+        self.jitter = jitter
         self.memo: dict[str, Any] = {}
 
     @property
@@ -88,4 +96,11 @@ class ReplayEmbedder(Embedder):
         missing = list(dict.fromkeys(k for k in keys if k not in self.memo))
         if missing:
             self.memo.update(zip(missing, self.inner.encode(missing)))
-        return np.stack([self.memo[k] for k in keys])
+        vectors = np.stack([self.memo[k] for k in keys])
+        if self.jitter:
+            for i, (text, key) in enumerate(zip(texts, keys)):
+                if text != key:  # a copy: its own seeded noise
+                    rng = np.random.default_rng(zlib.crc32(text.encode("utf-8")))
+                    moved = vectors[i] + rng.normal(0.0, self.jitter, vectors.shape[1])
+                    vectors[i] = moved / np.linalg.norm(moved)
+        return vectors

@@ -250,3 +250,22 @@ def test_bench_query_times_every_mode_in_a_fresh_query_process(tiny_home):
     for mode in ("hybrid", "hybrid+filters", "dense", "bm25"):
         assert figures[mode]["n"] == 16 and 0 < figures[mode]["p50_ms"] <= figures[mode]["p95_ms"]
     assert 150 < figures["query_process_peak_rss_mb"] < 3000
+
+
+def test_scaled_bench_copies_are_near_duplicates_not_identical_points(embedder):
+    """``bench query``'s copies reuse their original's vector moved by seeded noise, so the
+    HNSW index of a scaled corpus holds distinct points (cosine ~0.95 to the original)."""
+    import numpy as np
+
+    from eval.scale import ReplayEmbedder
+
+    replay = ReplayEmbedder(embedder, jitter=0.017)
+    texts = ["Farm debate — Ana: fair prices for farmers.",
+             "Farm debate [copy 3] — Ana: fair prices for farmers.",
+             "Farm debate [copy 4] — Ana: fair prices for farmers."]
+    original, copy3, copy4 = replay.encode(texts)
+    assert np.allclose(original, embedder.encode(texts[:1])[0], atol=1e-5)
+    assert np.allclose([np.linalg.norm(copy3), np.linalg.norm(copy4)], 1.0, atol=1e-5)
+    assert 0.93 < float(original @ copy3) < 0.97 and float(copy3 @ copy4) < 0.95
+    assert np.array_equal(replay.encode(texts[1:2])[0], copy3)  # seeded by the text
+    assert np.array_equal(ReplayEmbedder(embedder).encode(texts[1:2])[0], original)
