@@ -186,6 +186,23 @@ def _agreement(index: CorpusIndex, retriever: Retriever, filters: list[SearchFil
             got = Counter(h.record.text for h in retriever.search(query, 10, filters=f))
             shared.append(sum((want & got).values()) / max(sum(want.values()), 1))
         out[f"{name} top-10 shared with exact dense"] = round(statistics.mean(shared), 3)
+    # the ANN figure that matters here: how many of the exact top-``depth`` rows (what fusion
+    # takes from the dense side) are among the HNSW candidates, at the fetch used and twice it
+    import numpy as np
+
+    depth = retriever.depth
+    for n in (2 * depth, 4 * depth):
+        recalls, times = [], []
+        for query in QUERIES:
+            vector = retriever.embedder.encode_query(query)
+            want = set(np.argpartition(-(index.embeddings @ vector), depth - 1)[:depth].tolist())
+            started = time.perf_counter()
+            got = index.dense.ann(vector, n)  # type: ignore[misc]
+            times.append(time.perf_counter() - started)
+            recalls.append(len(want & {index.position[c] for c in got}) / depth)
+        out[f"exact top-{depth} found in {n} hnsw candidates"] = round(
+            statistics.mean(recalls), 3)
+        out[f"hnsw query, {n} candidates"] = _percentiles(times)
     return out
 
 
