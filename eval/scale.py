@@ -67,10 +67,10 @@ class ReplayEmbedder(Embedder):
     original's vector.  Its memo holds one vector per distinct text.
 
     With ``jitter`` > 0 a copy's vector is the original's plus seeded Gaussian noise of that
-    standard deviation per dimension, normalized again (0.017 gives a cosine of ~0.95 to the
-    original at 384 dimensions): the copies are then near-duplicates, as paraphrases would be,
-    rather than identical points, which no real corpus has 101 of and which leave a graph
-    index (HNSW) with islands of equal vectors."""
+    standard deviation per dimension, normalized again (at 384 dimensions 0.017 gives a cosine
+    of ~0.95 to the original, 0.038 ~0.8): the copies are then distinct points, as
+    paraphrases would be, rather than identical ones, which no real corpus has 101 of and
+    which leave a graph index (HNSW) with islands of equal vectors."""
 
     def __init__(self, inner: Embedder, jitter: float = 0.0) -> None:
         super().__init__(inner.model_name, inner.device, inner.batch_size, spec=inner.spec)
