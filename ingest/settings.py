@@ -70,8 +70,10 @@ class Settings(BaseSettings):
     retriever: str = "hybrid"
     top_k: int = Field(8, ge=1)
     refusal_threshold: float = 0.30
-    dense_exact_rows: int = Field(40_000, ge=0, description="rows a query scores exactly; "
-                                  "beyond, dense candidates come from Chroma's HNSW index")
+    dense_exact_rows: int = Field(40_000, ge=0, description="a filter keeping at most this "
+                                  "many rows is scored on those rows only")
+    dense_ann: bool = Field(False, description="past dense_exact_rows rows, take the dense "
+                            "candidates from Chroma's HNSW index (approximate)")
     # LLM steps around retrieval (rag/llmsearch.py), all off by default
     search_llm: str | None = Field(None, description="LLM spec for the search steps; unset: "
                                    "the generator when it is an LLM")

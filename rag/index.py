@@ -5,8 +5,8 @@ Chroma is the store of record (embedded or server).  Its filtered HNSW query (a
 bench query``), so queries run against this mirror instead: the normalized
 embeddings as one float32 matrix (exact cosine by one mat-vec), the BM25 index, and the
 metadata as integer columns, so a filter on groups, speakers, dates and debates is one
-boolean mask applied to both sides.  Above ``HEMICYCLE_DENSE_EXACT_ROWS`` rows the dense
-candidates come from Chroma's unfiltered HNSW index instead of the exact mat-vec
+boolean mask applied to both sides; at scale a narrow filter is scored on its rows only,
+and ``HEMICYCLE_DENSE_ANN`` takes the dense candidates from Chroma's HNSW index instead
 (``rag.dense``).  The mirror is loaded from Chroma once, cached under
 the collection folder, and reloaded when an ingest changed the corpus.
 """
@@ -142,7 +142,8 @@ class CorpusIndex:
             from ingest.embedders import LEGACY_SPEC
 
             embedder_spec = LEGACY_SPEC
-        ann = ChromaAnn(lambda: open_collection(client, name, create=False))
+        ann = (ChromaAnn(lambda: open_collection(client, name, create=False))
+               if settings.dense_ann else None)
         return cls(records, embeddings, bm25, version, settings.markdown_dir(name), speeches,
                    _arguments(settings, name), embedder_spec, name, ann,
                    settings.dense_exact_rows)

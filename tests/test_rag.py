@@ -219,7 +219,8 @@ def test_a_short_opening_passage_is_widened_with_the_next_chunk(settings, embedd
 
 def test_above_the_exact_limit_dense_candidates_come_from_chroma_hnsw(settings, embedder,
                                                                        tiny_corpus):
-    """Past ``dense_exact_rows`` the dense side asks Chroma's HNSW for candidates (the real
+    """With ``dense_ann``, past ``dense_exact_rows`` the dense side asks Chroma's HNSW for
+    candidates (the real
     embedded Chroma here) and scores only those and BM25's exactly; the hits are those of
     the exact search, and a filter keeping few rows is scored exactly on those rows."""
     import numpy as np
@@ -227,7 +228,9 @@ def test_above_the_exact_limit_dense_candidates_come_from_chroma_hnsw(settings, 
     client = open_client(settings)
     ingest_paths(settings, [tiny_corpus], embedder, client)
     exact = Retriever(CorpusIndex.load(settings, client), embedder, depth=4)
-    index = CorpusIndex.load(settings.model_copy(update={"dense_exact_rows": 3}), client)
+    assert CorpusIndex.load(settings, client).dense.ann is None  # off by default
+    index = CorpusIndex.load(settings.model_copy(update={"dense_exact_rows": 3,
+                                                         "dense_ann": True}), client)
     fetched: list[int] = []
     chroma = index.dense.ann
     index.dense.ann = lambda vector, n: fetched.append(n) or chroma(vector, n)
@@ -266,3 +269,10 @@ def test_above_the_exact_limit_dense_candidates_come_from_chroma_hnsw(settings, 
                                                          filters=wide)] == \
             [h.record.chunk_id for h in exact.search("farmers", k=3, mode=mode, filters=wide)]
     assert fetched  # the HNSW path, over-fetched for the filter
+
+    exact_small = CorpusIndex.load(settings.model_copy(update={"dense_exact_rows": 3}), client)
+    assert exact_small.dense.ann is None  # without dense_ann: exact, a narrow filter gathered
+    vector = embedder.encode_query("surveillance")
+    narrow = exact_small.dense_scores(vector, exact_small.mask(few), 4)
+    assert np.isfinite(narrow).sum() == exact_small.mask(few).sum()
+    assert np.isfinite(exact_small.dense_scores(vector, exact_small.mask(wide), 4)).all()
