@@ -60,9 +60,10 @@ def query_language(candidates: Any, lexical: Any, language_code: Any) -> int | N
     """The language (code) the query's words match in: the one whose passages among the
     lexical candidates hold most of the BM25 score (None when nothing matched).
 
-    Read from the corpus rather than guessed from the question: a language detector calls
-    half of the keyword queries tried ("artificial intelligence act biometric
-    surveillance") French, and its accurate mode takes 10 s and 700 MB to load."""
+    Read from the corpus rather than guessed from the question: lingua's fast mode put 5 of
+    22 short English queries in another language ("artificial intelligence act biometric
+    surveillance" in French, confidence 1.0), and its accurate mode takes 10 s and 700 MB
+    to load."""
     import numpy as np
 
     weights = lexical[candidates].astype(np.float64)
