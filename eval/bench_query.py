@@ -136,7 +136,7 @@ def measure(settings: Settings, embedder: Embedder, collection: str, rounds: int
         results[name] = _percentiles(samples)
     vectors = [embedder.encode_query(q) for q in QUERIES]
     results.update(_stages(index, vectors, filters, rounds))
-    results.update(_approximate(index, retriever, filters, ChromaAnn(
+    results.update(_approximate(index, retriever, vectors, filters, ChromaAnn(
         lambda: open_collection(client, collection, create=False)), rounds))
     chroma = open_collection(client, collection)
     for name, use_filters in [("chroma_hnsw", False), ("chroma_hnsw+where", True)]:
@@ -157,23 +157,24 @@ def _stages(index: CorpusIndex, vectors: list[Any], filters: list[SearchFilters]
     """The parts of a query alone (query vectors precomputed): dense as configured and
     exact, BM25."""
     out: dict[str, Any] = {"dense_exact_rows": index.dense.exact_rows}
-    for name, fn in [
-            ("stage: dense as configured", lambda v, f: index.dense_scores(v, None)),
-            ("stage: dense as configured, filtered", lambda v, f: index.dense_scores(
-                v, index.mask(f))),
-            ("stage: dense exact, every row", lambda v, f: index.dense._exact(v, None)),
-            ("stage: bm25", lambda v, f, q=iter(QUERIES * rounds): index.bm25_scores(
-                next(q)))]:
+    exact = DenseScorer(index.embeddings, index.position)  # every row, whatever the size
+    stages: list[tuple[str, Callable[[str, Any, SearchFilters], Any]]] = [
+        ("stage: dense as configured", lambda q, v, f: index.dense_scores(v, None)),
+        ("stage: dense as configured, filtered",
+         lambda q, v, f: index.dense_scores(v, index.mask(f))),
+        ("stage: dense exact, every row", lambda q, v, f: exact.scores(v, None)),
+        ("stage: bm25", lambda q, v, f: index.bm25_scores(q))]
+    for name, fn in stages:
         samples: list[float] = []
         for _ in range(rounds):
-            for vector, flt in zip(vectors, filters):
-                samples += _time(lambda v=vector, f=flt: fn(v, f), 1)
+            for query, vector, flt in zip(QUERIES, vectors, filters):
+                samples += _time(lambda q=query, v=vector, f=flt: fn(q, v, f), 1)
         out[name] = _percentiles(samples)
     return out
 
 
-def _approximate(index: CorpusIndex, retriever: Retriever, filters: list[SearchFilters],
-                 ann: ChromaAnn, rounds: int) -> dict[str, Any]:
+def _approximate(index: CorpusIndex, retriever: Retriever, vectors: list[Any],
+                 filters: list[SearchFilters], ann: ChromaAnn, rounds: int) -> dict[str, Any]:
     """The same queries with the HNSW dense side (``HEMICYCLE_DENSE_ANN``): latency, how many
     of the top-10 hybrid hits it shares with the exact search (by text: the copies of a
     scaled corpus are the same passage), and how many of the exact dense top-``depth`` rows
@@ -204,8 +205,7 @@ def _approximate(index: CorpusIndex, retriever: Retriever, filters: list[SearchF
     depth = retriever.depth
     for n in (2 * depth, 4 * depth):
         recalls, times = [], []
-        for query in QUERIES:
-            vector = retriever.embedder.encode_query(query)
+        for vector in vectors:
             want_rows = set(np.argpartition(-(index.embeddings @ vector),
                                             depth - 1)[:depth].tolist())
             started = time.perf_counter()

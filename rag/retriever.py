@@ -148,7 +148,7 @@ class Retriever:
     def _other_language(self, candidates: Any, lexical_rows: Any, lexical: Any) -> Any:
         """With a multilingual embedder over a multilingual index: which candidates are in
         another language than the query's words (``rag.fusion.query_language``)."""
-        if not getattr(self.embedder, "multilingual", False) or len(self.index.languages) < 2:
+        if not self.embedder.multilingual or len(self.index.languages) < 2:
             return None
         language = query_language(lexical_rows, lexical, self.index.language_code)
         if language is None:
